@@ -1,0 +1,100 @@
+# Reference deployment of "Introduction to architecting systems for scale".
+# `make` alone lists the targets. CI calls these same targets (.ci/run).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# OFFLINE=1 swaps every third-party image for the registry-free ones that
+# `make offline-images` builds (offline/images.env); nothing else changes.
+OFFLINE ?=
+COMPOSE := docker compose --env-file .env $(if $(OFFLINE),--env-file offline/images.env)
+VENV := .venv
+# Which unit-test suites run inside which service's image.
+UNIT_SUITES := platform1 web1 consumer
+# `make seed USERS=... STORIES=...`
+USERS ?= 1000
+STORIES ?= 10000
+
+.PHONY: help env preflight build up down restart ps logs seed test test-unit test-system \
+        loadtest kill stop start offline-images lint clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+env: .env ## Create .env from .env.example with fresh random secrets
+.env:
+	@python3 -c 'import re, secrets, sys; sys.stdout.write(re.sub(r"=change-me$$", lambda _: "=" + secrets.token_urlsafe(32), open(".env.example").read(), flags=re.M))' > .env
+	@echo "Wrote .env with fresh secrets (from .env.example)."
+
+preflight: .env ## Check Docker, Compose and the published ports
+	@command -v docker >/dev/null || { echo "Docker is not installed. Install Docker Engine and the Compose v2 plugin: https://docs.docker.com/engine/install/" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "Docker is installed but its daemon does not answer: start it, and check that this user may use it." >&2; exit 1; }
+	@docker compose version >/dev/null 2>&1 || { echo "The Docker Compose v2 plugin is missing ('docker compose version' fails): https://docs.docker.com/compose/install/linux/" >&2; exit 1; }
+	@if [ -z "$$($(COMPOSE) ps -q 2>/dev/null)" ]; then \
+	  for port in $$($(COMPOSE) config --format json | python3 -c 'import json, sys; print(*sorted({p["published"] for s in json.load(sys.stdin)["services"].values() for p in s.get("ports", [])}))'); do \
+	    if (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null; then \
+	      echo "Port $$port is already in use on this machine. Stop what uses it, or choose another port in .env (see .env.example)." >&2; exit 1; \
+	    fi; \
+	  done; \
+	fi
+
+build: preflight ## Build the images
+	$(COMPOSE) build
+
+up: preflight ## Start the whole stack with demo data and wait until it is healthy
+	$(COMPOSE) up --build --detach --wait --wait-timeout 600
+	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  Stats: http://localhost:$${STATS_PORT:-8404}  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/"
+
+down: ## Stop the stack (data volumes are kept)
+	$(COMPOSE) --profile loadtest down --remove-orphans
+
+restart: down up ## Stop, then start again
+
+ps: ## Show each service and its health
+	$(COMPOSE) ps --all
+
+logs: ## Follow the logs of every service (or SERVICE=name)
+	$(COMPOSE) logs --follow --tail 100 $(SERVICE)
+
+seed: ## Reload the demo world at another size: make seed USERS=500 STORIES=5000
+	$(COMPOSE) run --rm --no-deps migrate python manage.py seed --reset --users $(USERS) --stories $(STORIES)
+
+test: up test-unit test-system ## Start the stack, then run every test
+
+test-unit: ## Unit tests of each service, inside its image, against the real data tier
+	@for service in $(UNIT_SUITES); do \
+	  echo "== unit tests: $$service"; \
+	  $(COMPOSE) run --rm --no-deps $$service pytest -q; \
+	done
+
+test-system: $(VENV)/bin/pytest ## System tests from this machine, through the published ports
+	OFFLINE="$(OFFLINE)" $(VENV)/bin/pytest tests
+
+$(VENV)/bin/pytest: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r tests/requirements.txt
+	@touch $@
+
+loadtest: up ## Start Locust (UI on http://localhost:8089) against the edge load balancer
+	$(COMPOSE) --profile loadtest up --build --detach --wait locust
+	@echo "Locust: http://localhost:$${LOCUST_PORT:-8089}"
+
+kill: ## Kill a container, as a crash would: make kill NODE=web2
+	$(COMPOSE) kill $(NODE)
+
+stop: ## Stop a container gracefully: make stop NODE=web2
+	$(COMPOSE) stop $(NODE)
+
+start: ## Start a stopped or killed container again: make start NODE=web2
+	$(COMPOSE) start $(NODE)
+
+offline-images: ## Build every third-party image from Debian packages, with no registry
+	bash offline/build.sh
+
+lint: $(VENV)/bin/pytest ## Lint and format-check the Python code (ruff)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean: ## Remove the stack, its volumes and its locally built images
+	$(COMPOSE) --profile loadtest down --volumes --remove-orphans --rmi local

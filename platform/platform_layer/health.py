@@ -1,0 +1,93 @@
+"""Liveness, readiness and the state of each dependency.
+
+Liveness (/healthz) says the process serves requests; the load balancer checks it,
+so an outage of a shared dependency never marks every node of the pool down at once.
+Readiness (/readyz) says whether Postgres, Redis and RabbitMQ answer from this node.
+"""
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+import requests
+from django.conf import settings
+from django.db import connection
+
+
+def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        details = check() or {}
+        result = {"ok": True, **details}
+    except Exception as exc:  # any failure of a dependency is a state to report, not a crash
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def _postgres() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version')")
+        (version,) = cursor.fetchone()
+    return {"version": version}
+
+
+def _redis() -> dict[str, Any]:
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+    )
+    memory = client.info("memory")
+    stats = client.info("stats")
+    return {
+        "used_memory": memory["used_memory"],
+        "maxmemory": memory["maxmemory"],
+        "maxmemory_policy": memory["maxmemory_policy"],
+        "keyspace_hits": stats["keyspace_hits"],
+        "keyspace_misses": stats["keyspace_misses"],
+        "evicted_keys": stats["evicted_keys"],
+    }
+
+
+def _broker_address() -> tuple[str, int]:
+    url = urlsplit(settings.BROKER_URL)
+    return url.hostname or "rabbitmq", url.port or 5672
+
+
+def _rabbitmq_port() -> None:
+    with socket.create_connection(_broker_address(), timeout=1):
+        pass
+
+
+def _rabbitmq_queues() -> dict[str, Any]:
+    """Queue depths and consumer counts, from the RabbitMQ management API."""
+    url = urlsplit(settings.BROKER_URL)
+    response = requests.get(
+        f"{settings.RABBITMQ_API_URL}/queues",
+        auth=(url.username or "guest", url.password or "guest"),
+        params={"columns": "name,messages,messages_ready,messages_unacknowledged,consumers"},
+        timeout=2,
+    )
+    response.raise_for_status()
+    return {"queues": sorted(response.json(), key=lambda queue: queue["name"])}
+
+
+def readiness() -> dict[str, dict[str, Any]]:
+    return {
+        "postgres": _timed(_postgres),
+        "redis": _timed(_redis),
+        "rabbitmq": _timed(_rabbitmq_port),
+    }
+
+
+def dependencies() -> dict[str, dict[str, Any]]:
+    """Like readiness, with the counters a dashboard draws (cache stats, queue depths)."""
+    return {
+        "postgres": _timed(_postgres),
+        "redis": _timed(_redis),
+        "rabbitmq": _timed(_rabbitmq_queues),
+    }

@@ -1,0 +1,82 @@
+"""Settings for the platform layer, read from the environment.
+
+https://docs.djangoproject.com/en/5.2/topics/settings/
+Every variable is documented in the repository's .env.example.
+"""
+
+import os
+import socket
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env(name: str, default: str | None = None) -> str:
+    """Return an environment variable, failing fast when a required one is missing."""
+    value = os.environ.get(name, default)
+    if value is None:
+        raise ImproperlyConfigured(f"Set the environment variable {name} (see .env.example).")
+    return value
+
+
+# --- Core ---------------------------------------------------------------------
+DEBUG = env("DJANGO_DEBUG", "0") == "1"
+SECRET_KEY = env("PLATFORM_SECRET_KEY")
+# The platform is only reachable on the internal network, through its load balancer.
+ALLOWED_HOSTS = env("PLATFORM_ALLOWED_HOSTS", "*").split(",")
+# Name of this node, sent back in every response so a reader can watch the balancing.
+NODE_NAME = env("NODE_NAME", socket.gethostname())
+# Shared secret the web tier presents on every call (see platform_layer.middleware).
+PLATFORM_API_TOKEN = env("PLATFORM_API_TOKEN")
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "news",
+    "jobs",
+]
+MIDDLEWARE = [
+    "platform_layer.middleware.served_by",
+    "django.middleware.common.CommonMiddleware",
+    "platform_layer.middleware.require_api_token",
+]
+ROOT_URLCONF = "platform_layer.urls"
+WSGI_APPLICATION = "platform_layer.wsgi.application"
+AUTH_USER_MODEL = "news.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# --- Postgres -----------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/databases/#postgresql-notes
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": env("POSTGRES_HOST", "postgres"),
+        "PORT": env("POSTGRES_PORT", "5432"),
+        "NAME": env("POSTGRES_DB"),
+        "USER": env("POSTGRES_USER"),
+        "PASSWORD": env("POSTGRES_PASSWORD"),
+        # Keep connections between requests: opening one costs more than most queries.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        # A dead database must cost a request seconds, not minutes.
+        "OPTIONS": {"connect_timeout": 3},
+    }
+}
+
+# --- Redis (the cache) ----------------------------------------------------------
+REDIS_URL = env("REDIS_URL", "redis://redis:6379/0")
+# Short timeouts: a dead cache must cost milliseconds, and pages fall back to Postgres.
+REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "0.25"))
+
+# --- RabbitMQ -------------------------------------------------------------------
+BROKER_URL = env("BROKER_URL")
+RABBITMQ_API_URL = env("RABBITMQ_API_URL", "http://rabbitmq:15672/api")
+
+# --- Logging: everything to stdout, where `docker compose logs` finds it ---------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+}

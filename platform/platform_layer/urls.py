@@ -1,0 +1,24 @@
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+from news.api import api
+from platform_layer import health
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: this process answers. What the load balancer checks."""
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: Postgres, Redis and RabbitMQ answer from this node."""
+    checks = health.readiness()
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+
+urlpatterns = [
+    path("healthz", healthz),
+    path("readyz", readyz),
+    path("api/v1/", api.urls),
+]

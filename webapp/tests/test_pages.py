@@ -1,0 +1,45 @@
+"""Web node tests, run inside the web image against the stack's real platform pool."""
+
+import re
+
+import pytest
+from django.conf import settings
+
+from web.platform_client import platform
+
+
+def test_home_lists_stories_from_the_platform(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="story"') == 20, "a full first page of demo stories"
+    assert response["X-Served-By"] == settings.NODE_NAME
+    assert re.search(r'data-testid="platform-node">platform\d', html)
+
+
+def test_pages_link_hashed_assets_on_the_cdn_host(client):
+    html = client.get("/").content.decode()
+    assert re.search(re.escape(settings.STATIC_URL) + r"web/site\.[0-9a-f]{12}\.css", html)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "501", "1e3", "２"])
+def test_a_bad_page_number_is_a_400_with_a_message(client, page):
+    response = client.get("/", {"page": page})
+    assert response.status_code == 400
+    assert b"whole number" in response.content
+
+
+def test_the_status_page_shows_every_tier(client):
+    data = client.get("/status.json").json()
+    assert data["web_node"] == settings.NODE_NAME
+    assert set(data["dependencies"]) == {"postgres", "redis", "rabbitmq"}
+    assert all(dep["ok"] for dep in data["dependencies"].values()), data
+
+
+def test_a_dead_platform_pool_is_a_503_page_not_a_crash(client, monkeypatch):
+    monkeypatch.setattr(platform, "base_url", "http://127.0.0.1:1")
+    response = client.get("/")
+    assert response.status_code == 503
+    assert b"Platform unavailable" in response.content
+    assert client.get("/healthz").status_code == 200, "liveness does not depend on the platform"
+    assert client.get("/readyz").status_code == 503, "readiness does"

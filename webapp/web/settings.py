@@ -1,0 +1,80 @@
+"""Settings for a web node, read from the environment.
+
+https://docs.djangoproject.com/en/5.2/topics/settings/
+A web node is stateless: no database, sessions in signed cookies, every piece of
+data from the platform layer. Any node can serve any request.
+"""
+
+import os
+import socket
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env(name: str, default: str | None = None) -> str:
+    """Return an environment variable, failing fast when a required one is missing."""
+    value = os.environ.get(name, default)
+    if value is None:
+        raise ImproperlyConfigured(f"Set the environment variable {name} (see .env.example).")
+    return value
+
+
+# --- Core ---------------------------------------------------------------------
+DEBUG = env("DJANGO_DEBUG", "0") == "1"
+SECRET_KEY = env("WEB_SECRET_KEY")
+ALLOWED_HOSTS = env("WEB_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+NODE_NAME = env("NODE_NAME", socket.gethostname())
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "web",
+]
+MIDDLEWARE = [
+    "web.middleware.served_by",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "web.urls"
+WSGI_APPLICATION = "web.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "web.middleware.node_name",
+            ]
+        },
+    }
+]
+# No database: the platform layer owns the data (the article's platform layer).
+DATABASES: dict = {}
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# --- Platform layer -------------------------------------------------------------
+# One load-balanced address for the whole platform pool (haproxy/platform.cfg).
+PLATFORM_URL = env("PLATFORM_URL", "http://platform-lb:9000")
+PLATFORM_API_TOKEN = env("PLATFORM_API_TOKEN")
+# (connect, read) seconds: a dead pool must cost a page seconds at most.
+PLATFORM_TIMEOUT = (float(env("PLATFORM_CONNECT_TIMEOUT", "1")), float(env("PLATFORM_READ_TIMEOUT", "5")))
+
+# --- Static files, served by the CDN host ----------------------------------------
+# https://docs.djangoproject.com/en/5.2/howto/static-files/deployment/
+# Files are collected at build time with content hashes in their names, so the
+# CDN can cache them for a year; a new build gets new names.
+STATIC_URL = env("CDN_URL", "http://static.localhost:8081/static/")
+STATIC_ROOT = "/app/staticfiles"
+STORAGES = {
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+}

@@ -8,6 +8,7 @@ SHELL := /bin/bash
 # OFFLINE=1 swaps every third-party image for the registry-free ones that
 # `make offline-images` builds (offline/images.env); nothing else changes.
 OFFLINE ?=
+export COMPOSE_BAKE := false
 COMPOSE := docker compose --env-file .env $(if $(OFFLINE),--env-file offline/images.env)
 VENV := .venv
 # Which unit-test suites run inside which service's image.
@@ -96,5 +97,5 @@ lint: $(VENV)/bin/pytest ## Lint and format-check the Python code (ruff)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-clean: ## Remove the stack, its volumes and its locally built images
-	$(COMPOSE) --profile loadtest down --volumes --remove-orphans --rmi local
+clean: ## Remove the stack and its data volumes (images stay, as a build cache)
+	$(COMPOSE) --profile loadtest down --volumes --remove-orphans

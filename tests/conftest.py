@@ -1,0 +1,40 @@
+"""Whole-stack tests: they start the stack once (`docker compose up --wait`), talk to
+it through the doors a user has (published ports), and look inside with
+`docker compose exec` only to check state. They poll with a timeout, never sleep
+for a fixed time, and print the stack's state when something fails."""
+
+import os
+
+import pytest
+
+from stack import compose, published
+
+@pytest.fixture(scope="session")
+def stack() -> None:
+    """The running stack: started here unless `make up` already did (then this is quick)."""
+    compose("up", "--detach", "--wait", "--wait-timeout", "600", timeout=900)
+
+
+@pytest.fixture(scope="session")
+def edge(stack) -> str:
+    return f"http://{published('edge-lb', 8080)}"
+
+
+@pytest.fixture(scope="session")
+def cdn(stack) -> str:
+    return f"http://{published('cdn', 80)}"
+
+
+@pytest.fixture(scope="session")
+def stats(stack) -> str:
+    return f"http://{published('edge-lb', 8404)}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus) -> None:
+    """When a test failed, show the state of the stack: it usually says why."""
+    if exitstatus == 0 or os.environ.get("STACK_REPORT") == "0":
+        return
+    terminalreporter.section("state of the stack")
+    for args in (("ps", "--all"), ("logs", "--no-color", "--tail", "30")):
+        result = compose(*args, check=False, timeout=60)
+        terminalreporter.write(result.stdout + result.stderr)

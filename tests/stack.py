@@ -1,0 +1,73 @@
+"""Helpers to drive and inspect the running stack from the host."""
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def compose_command(*args: str) -> list[str]:
+    command = ["docker", "compose", "--project-directory", str(ROOT), "--env-file", str(ROOT / ".env")]
+    if os.environ.get("OFFLINE"):
+        command += ["--env-file", str(ROOT / "offline" / "images.env")]
+    return [*command, *args]
+
+
+def compose(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `docker compose ARGS` for this project and return the finished process."""
+    return subprocess.run(
+        compose_command(*args), capture_output=True, text=True, check=check, timeout=timeout
+    )
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float = 0.5, what: str = "") -> Any:
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except (requests.RequestException, subprocess.CalledProcessError) as exc:
+            last_error = exc
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {what or condition.__name__} (last error: {last_error})")
+
+
+def published(service: str, port: int) -> str:
+    """The host address a service's port is published on, e.g. 127.0.0.1:8080."""
+    address = compose("port", service, str(port)).stdout.strip()
+    host, _, host_port = address.rpartition(":")
+    return f"{'127.0.0.1' if host in ('0.0.0.0', '::', '[::]') else host}:{host_port}"
+
+
+def psql(sql: str) -> str:
+    """Run one SQL statement in the stack's Postgres and return its unaligned output."""
+    return compose(
+        "exec", "-T", "postgres", "sh", "-c",
+        'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"', sql,
+    ).stdout.strip()
+
+
+def haproxy_status(stats_url: str, backend: str) -> dict[str, str]:
+    """Server name -> status (UP, DOWN, MAINT...) of one backend, from the stats CSV."""
+    lines = requests.get(f"{stats_url}/;csv", timeout=5).text.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+    return {
+        row["svname"]: row["status"]
+        for row in rows
+        if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")
+    }
+
+
+def served_by(response: requests.Response) -> str:
+    return response.headers.get("X-Served-By", "?")

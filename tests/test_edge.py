@@ -1,0 +1,42 @@
+"""Load balancing, layer 1: the edge HAProxy spreads users across the web nodes and
+keeps the site answering when one of them stops."""
+
+import requests
+
+from stack import compose, haproxy_status, served_by, wait_for
+
+WEB_NODES = {"web1", "web2", "web3"}
+
+
+def test_requests_through_the_edge_reach_all_three_web_nodes(edge):
+    nodes = {served_by(requests.get(f"{edge}/healthz", timeout=5)) for _ in range(30)}
+    assert nodes == WEB_NODES
+
+
+def test_the_stats_page_shows_every_web_node_up(stats):
+    assert haproxy_status(stats, "web") == {"web1": "UP", "web2": "UP", "web3": "UP"}
+
+
+def test_stopping_one_web_node_leaves_the_site_answering(edge, stats):
+    """Stop web2: no request fails; HAProxy marks it down, then up again after a start."""
+    session = requests.Session()
+    failures: list[str] = []
+
+    def fetch_home() -> requests.Response:
+        response = session.get(f"{edge}/", timeout=10)
+        if response.status_code != 200:
+            failures.append(f"{response.status_code} from {served_by(response)}")
+        return response
+
+    try:
+        compose("stop", "web2")
+        wait_for(lambda: fetch_home() and haproxy_status(stats, "web")["web2"].startswith(("DOWN", "MAINT")),
+                 timeout=30, interval=0.2, what="HAProxy to take web2 out")
+        after = {served_by(fetch_home()) for _ in range(20)}
+        assert after == {"web1", "web3"}, "only the live nodes serve"
+    finally:
+        compose("start", "web2")
+    wait_for(lambda: fetch_home() and haproxy_status(stats, "web")["web2"] == "UP",
+             timeout=90, interval=0.5, what="web2 back in rotation")
+    wait_for(lambda: "web2" in {served_by(fetch_home()) for _ in range(6)}, timeout=30, what="web2 serving")
+    assert failures == [], f"clients saw errors while web2 stopped: {failures}"

@@ -1,0 +1,79 @@
+"""A page's data round-trips web node -> platform pool -> Postgres, and static files
+come from the CDN host, not from the web nodes."""
+
+import json
+import os
+import re
+import uuid
+
+import requests
+
+from stack import compose, psql, served_by, wait_for
+
+
+def test_a_story_written_to_postgres_shows_on_the_home_page(edge):
+    title = f"Round trip {uuid.uuid4().hex[:12]}"
+    psql(
+        "INSERT INTO news_story (author_id, title, url, text, created_at) "
+        f"SELECT id, '{title}', 'https://example.com/round-trip', '', now() FROM news_user ORDER BY id LIMIT 1"
+    )
+    response = wait_for(
+        lambda: (r := requests.get(f"{edge}/", timeout=10)).status_code == 200 and title in r.text and r,
+        timeout=30, what="the new story on the home page",
+    )
+    assert served_by(response) in {"web1", "web2", "web3"}
+    assert re.search(r'data-testid="platform-node">platform[12]<', response.text), "data came from a platform node"
+
+
+def test_pages_come_from_both_platform_nodes(edge):
+    platform_nodes = set()
+    for _ in range(20):
+        html = requests.get(f"{edge}/", timeout=10).text
+        platform_nodes.update(re.findall(r'data-testid="platform-node">(platform\d)<', html))
+    assert platform_nodes == {"platform1", "platform2"}
+
+
+def test_bad_input_is_a_400_page_not_a_500(edge):
+    response = requests.get(f"{edge}/", params={"page": "'; DROP TABLE news_story; --"}, timeout=10)
+    assert response.status_code == 400
+    assert "whole number" in response.text
+
+
+def test_the_status_page_reports_every_tier(edge):
+    status = requests.get(f"{edge}/status.json", timeout=10).json()
+    assert {name for name, dep in status["dependencies"].items() if dep["ok"]} == {"postgres", "redis", "rabbitmq"}
+    assert status["dependencies"]["redis"]["maxmemory_policy"] == "allkeys-lru"
+    assert any(queue["name"] == "jobs" for queue in status["dependencies"]["rabbitmq"]["queues"])
+
+
+def test_static_files_come_from_the_cdn_host_with_cache_headers(edge, cdn):
+    html = requests.get(f"{edge}/", timeout=10).text
+    css_url = re.search(r'href="(http://static\.localhost:\d+/static/web/site\.[0-9a-f]{12}\.css)"', html).group(1)
+    path = css_url.split(":", 2)[2].split("/", 1)[1]
+    cdn_host = {"Host": "static.localhost"}
+
+    response = requests.get(f"{cdn}/{path}", headers=cdn_host, timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/css")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "ETag" in response.headers
+    assert response.headers.get("Content-Encoding") == "gzip", "precompressed at build time"
+
+    revalidated = requests.get(f"{cdn}/{path}", headers={**cdn_host, "If-None-Match": response.headers["ETag"]}, timeout=5)
+    assert revalidated.status_code == 304
+
+    assert requests.get(f"{cdn}/{path}", headers={"Host": "example.com"}, timeout=5).status_code == 421
+    assert requests.get(f"{edge}/{path}", timeout=5).status_code == 404, "web nodes do not serve static files"
+
+
+def test_only_the_edge_the_cdn_and_the_admin_uis_are_published():
+    """Internal tiers stay internal; published ports listen on loopback by default."""
+    bind = {"0.0.0.0", "::", ""} if os.environ.get("BIND_ADDRESS") not in (None, "127.0.0.1") else {"127.0.0.1"}
+    published: dict[str, set[str]] = {}
+    for line in compose("ps", "--format", "json").stdout.splitlines():
+        container = json.loads(line)
+        for port in container.get("Publishers") or []:
+            if port.get("PublishedPort"):
+                published.setdefault(container["Service"], set()).add(port["URL"])
+    assert set(published) == {"edge-lb", "cdn", "rabbitmq"}
+    assert set().union(*published.values()) <= bind

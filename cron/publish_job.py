@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
             retry_policy={"max_retries": 5, "interval_start": 1, "interval_step": 2},
         )
     except OperationalError as exc:
-        print(f"publish-job: could not reach RabbitMQ to publish {args.job} for {slot}: {exc}", file=sys.stderr)
+        print(
+            f"publish-job: could not reach RabbitMQ to publish {args.job} for {slot}: {exc}", file=sys.stderr
+        )
         return 1
     print(f"publish-job: published {args.job} for slot {slot}")
     return 0

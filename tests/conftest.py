@@ -9,6 +9,7 @@ import pytest
 
 from stack import compose, published
 
+
 @pytest.fixture(scope="session")
 def stack() -> None:
     """The running stack: started here unless `make up` already did (then this is quick)."""

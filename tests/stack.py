@@ -39,7 +39,9 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float 
         except (requests.RequestException, subprocess.CalledProcessError) as exc:
             last_error = exc
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what or condition.__name__} (last error: {last_error})")
+    pytest.fail(
+        f"timed out after {timeout}s waiting for {what or condition.__name__} (last error: {last_error})"
+    )
 
 
 def published(service: str, port: int) -> str:
@@ -52,8 +54,13 @@ def published(service: str, port: int) -> str:
 def psql(sql: str) -> str:
     """Run one SQL statement in the stack's Postgres and return its unaligned output."""
     return compose(
-        "exec", "-T", "postgres", "sh", "-c",
-        'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"', sql,
+        "exec",
+        "-T",
+        "postgres",
+        "sh",
+        "-c",
+        'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"',
+        sql,
     ).stdout.strip()
 
 
@@ -61,7 +68,7 @@ def haproxy_status(stats_url: str, backend: str) -> dict[str, str]:
     """Server name -> status (UP, DOWN, MAINT...) of one backend, from the stats CSV."""
     lines = requests.get(f"{stats_url}/;csv", timeout=5).text.lstrip("# ").splitlines()
     header = lines[0].split(",")
-    rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
     return {
         row["svname"]: row["status"]
         for row in rows

@@ -30,13 +30,21 @@ def test_stopping_one_web_node_leaves_the_site_answering(edge, stats):
 
     try:
         compose("stop", "web2")
-        wait_for(lambda: fetch_home() and haproxy_status(stats, "web")["web2"].startswith(("DOWN", "MAINT")),
-                 timeout=30, interval=0.2, what="HAProxy to take web2 out")
+        wait_for(
+            lambda: fetch_home() and haproxy_status(stats, "web")["web2"].startswith(("DOWN", "MAINT")),
+            timeout=30,
+            interval=0.2,
+            what="HAProxy to take web2 out",
+        )
         after = {served_by(fetch_home()) for _ in range(20)}
         assert after == {"web1", "web3"}, "only the live nodes serve"
     finally:
         compose("start", "web2")
-    wait_for(lambda: fetch_home() and haproxy_status(stats, "web")["web2"] == "UP",
-             timeout=90, interval=0.5, what="web2 back in rotation")
+    wait_for(
+        lambda: fetch_home() and haproxy_status(stats, "web")["web2"] == "UP",
+        timeout=90,
+        interval=0.5,
+        what="web2 back in rotation",
+    )
     wait_for(lambda: "web2" in {served_by(fetch_home()) for _ in range(6)}, timeout=30, what="web2 serving")
     assert failures == [], f"clients saw errors while web2 stopped: {failures}"

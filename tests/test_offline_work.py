@@ -1,8 +1,6 @@
 """Off-line processing: cron only publishes; a consumer takes the message from
 RabbitMQ and records its work in Postgres, which the platform reports."""
 
-import subprocess
-
 import requests
 
 from stack import compose, psql, wait_for

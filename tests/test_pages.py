@@ -15,14 +15,18 @@ def test_a_story_written_to_postgres_shows_on_the_home_page(edge):
     title = f"Round trip {uuid.uuid4().hex[:12]}"
     psql(
         "INSERT INTO news_story (author_id, title, url, text, created_at) "
-        f"SELECT id, '{title}', 'https://example.com/round-trip', '', now() FROM news_user ORDER BY id LIMIT 1"
+        f"SELECT id, '{title}', 'https://example.com/round-trip', '', now() "
+        "FROM news_user ORDER BY id LIMIT 1"
     )
     response = wait_for(
         lambda: (r := requests.get(f"{edge}/", timeout=10)).status_code == 200 and title in r.text and r,
-        timeout=30, what="the new story on the home page",
+        timeout=30,
+        what="the new story on the home page",
     )
     assert served_by(response) in {"web1", "web2", "web3"}
-    assert re.search(r'data-testid="platform-node">platform[12]<', response.text), "data came from a platform node"
+    assert re.search(r'data-testid="platform-node">platform[12]<', response.text), (
+        "data came from a platform node"
+    )
 
 
 def test_pages_come_from_both_platform_nodes(edge):
@@ -41,14 +45,20 @@ def test_bad_input_is_a_400_page_not_a_500(edge):
 
 def test_the_status_page_reports_every_tier(edge):
     status = requests.get(f"{edge}/status.json", timeout=10).json()
-    assert {name for name, dep in status["dependencies"].items() if dep["ok"]} == {"postgres", "redis", "rabbitmq"}
+    assert {name for name, dep in status["dependencies"].items() if dep["ok"]} == {
+        "postgres",
+        "redis",
+        "rabbitmq",
+    }
     assert status["dependencies"]["redis"]["maxmemory_policy"] == "allkeys-lru"
     assert any(queue["name"] == "jobs" for queue in status["dependencies"]["rabbitmq"]["queues"])
 
 
 def test_static_files_come_from_the_cdn_host_with_cache_headers(edge, cdn):
     html = requests.get(f"{edge}/", timeout=10).text
-    css_url = re.search(r'href="(http://static\.localhost:\d+/static/web/site\.[0-9a-f]{12}\.css)"', html).group(1)
+    css_url = re.search(
+        r'href="(http://static\.localhost:\d+/static/web/site\.[0-9a-f]{12}\.css)"', html
+    ).group(1)
     path = css_url.split(":", 2)[2].split("/", 1)[1]
     cdn_host = {"Host": "static.localhost"}
 
@@ -59,7 +69,9 @@ def test_static_files_come_from_the_cdn_host_with_cache_headers(edge, cdn):
     assert "ETag" in response.headers
     assert response.headers.get("Content-Encoding") == "gzip", "precompressed at build time"
 
-    revalidated = requests.get(f"{cdn}/{path}", headers={**cdn_host, "If-None-Match": response.headers["ETag"]}, timeout=5)
+    revalidated = requests.get(
+        f"{cdn}/{path}", headers={**cdn_host, "If-None-Match": response.headers["ETag"]}, timeout=5
+    )
     assert revalidated.status_code == 304
 
     assert requests.get(f"{cdn}/{path}", headers={"Host": "example.com"}, timeout=5).status_code == 421
@@ -68,7 +80,9 @@ def test_static_files_come_from_the_cdn_host_with_cache_headers(edge, cdn):
 
 def test_only_the_edge_the_cdn_and_the_admin_uis_are_published():
     """Internal tiers stay internal; published ports listen on loopback by default."""
-    bind = {"0.0.0.0", "::", ""} if os.environ.get("BIND_ADDRESS") not in (None, "127.0.0.1") else {"127.0.0.1"}
+    bind = (
+        {"0.0.0.0", "::", ""} if os.environ.get("BIND_ADDRESS") not in (None, "127.0.0.1") else {"127.0.0.1"}
+    )
     published: dict[str, set[str]] = {}
     for line in compose("ps", "--format", "json").stdout.splitlines():
         container = json.loads(line)

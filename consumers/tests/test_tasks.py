@@ -1,5 +1,6 @@
 """Consumer tests, inside the consumer image, against the real Postgres and RabbitMQ."""
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,9 +35,7 @@ def test_the_jobs_queue_is_a_durable_quorum_queue_with_a_consumer(settings):
 
 
 def test_slots_are_whole_minutes_for_the_heartbeat():
-    from datetime import datetime, timezone
-
-    now = datetime(2026, 5, 4, 3, 2, 59, 999, tzinfo=timezone.utc)
-    assert slot_start("heartbeat", now) == datetime(2026, 5, 4, 3, 2, tzinfo=timezone.utc)
+    now = datetime(2026, 5, 4, 3, 2, 59, 999, tzinfo=UTC)
+    assert slot_start("heartbeat", now) == datetime(2026, 5, 4, 3, 2, tzinfo=UTC)
     with pytest.raises(KeyError):
         slot_start("no-such-job", now)

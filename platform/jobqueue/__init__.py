@@ -6,7 +6,7 @@ https://docs.celeryq.dev/en/stable/userguide/configuration.html
 """
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from celery import Celery
 from kombu import Exchange, Queue
@@ -54,7 +54,7 @@ def slot_start(job: str, now: datetime | None = None) -> datetime:
     """The start of the schedule slot `now` falls in: the identity of one scheduled run."""
     if job not in SCHEDULES:
         raise KeyError(job)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     period = SCHEDULES[job]
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     return epoch + ((now - epoch) // period) * period

@@ -24,9 +24,7 @@ api = NinjaAPI(
 @api.exception_handler(ValidationError)
 def bad_request(request: HttpRequest, exc: ValidationError):
     """Bad input is the caller's mistake: 400 with the reasons, never a 500."""
-    return api.create_response(
-        request, {"detail": "Invalid request.", "errors": exc.errors}, status=400
-    )
+    return api.create_response(request, {"detail": "Invalid request.", "errors": exc.errors}, status=400)
 
 
 class AuthorOut(Schema):
@@ -63,9 +61,7 @@ def list_stories(request: HttpRequest, page: Query[Page]):
             page.offset : page.offset + page.limit + 1
         ]
     )
-    items = [
-        {**_story_fields(story), "author": story.author.as_dict()} for story in rows[: page.limit]
-    ]
+    items = [{**_story_fields(story), "author": story.author.as_dict()} for story in rows[: page.limit]]
     return {
         "items": items,
         "limit": page.limit,

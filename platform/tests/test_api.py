@@ -14,7 +14,9 @@ def stories() -> list[Story]:
     now = timezone.now()
     return [
         Story.objects.create(
-            author=author, title=f"Story {i}", url=f"https://example.com/{i}",
+            author=author,
+            title=f"Story {i}",
+            url=f"https://example.com/{i}",
             created_at=now - timedelta(minutes=i),
         )
         for i in range(5)

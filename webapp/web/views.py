@@ -19,7 +19,8 @@ def home(request: HttpRequest) -> HttpResponse:
     page = _page_number(request)
     if page is None:
         return render(
-            request, "web/error.html",
+            request,
+            "web/error.html",
             {"title": "Bad page number", "message": f"'page' must be a whole number from 1 to {MAX_PAGE}."},
             status=400,
         )
@@ -28,7 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
     except PlatformUnavailable:
         return _platform_down(request)
     return render(
-        request, "web/home.html",
+        request,
+        "web/home.html",
         {
             "stories": data["items"],
             "page": page,
@@ -68,7 +70,8 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 def _platform_down(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "web/error.html",
+        request,
+        "web/error.html",
         {"title": "Platform unavailable", "message": "The platform layer did not answer. Try again shortly."},
         status=503,
     )

@@ -1,7 +1,7 @@
 """Load a demo world: members and their stories.
 
-    python manage.py seed --if-empty          # first start (the one-shot `migrate` service)
-    python manage.py seed --users 500 --stories 5000 --reset
+python manage.py seed --if-empty          # first start (the one-shot `migrate` service)
+python manage.py seed --users 500 --stories 5000 --reset
 """
 
 import random
@@ -14,11 +14,40 @@ from django.utils import timezone
 
 from news.models import Story, User
 
-WORDS = (
-    "scale cache queue replica shard proxy latency cluster index stream rollup "
-    "failover balancer edge platform consumer cron redis postgres rabbit nginx "
-    "django python docker kernel network memory disk socket thread async graph"
-).split()
+WORDS = [
+    "scale",
+    "cache",
+    "queue",
+    "replica",
+    "shard",
+    "proxy",
+    "latency",
+    "cluster",
+    "index",
+    "stream",
+    "rollup",
+    "failover",
+    "balancer",
+    "edge",
+    "platform",
+    "consumer",
+    "cron",
+    "redis",
+    "postgres",
+    "rabbit",
+    "nginx",
+    "django",
+    "python",
+    "docker",
+    "kernel",
+    "network",
+    "memory",
+    "disk",
+    "socket",
+    "thread",
+    "async",
+    "graph",
+]
 DOMAINS = ["example.com", "example.org", "news.example.net", "blog.example.io", "docs.example.dev"]
 DEMO_PASSWORD = "demo"  # every demo member logs in with it; documented in the README
 BATCH = 5000
@@ -53,8 +82,7 @@ class Command(BaseCommand):
     def _members(self, count: int) -> list[User]:
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
         members = [
-            User(username=f"user{i}", name=f"Demo Member {i}", password=password)
-            for i in range(1, count + 1)
+            User(username=f"user{i}", name=f"Demo Member {i}", password=password) for i in range(1, count + 1)
         ]
         return User.objects.bulk_create(members, batch_size=BATCH)
 

@@ -8,7 +8,6 @@ SHELL := /bin/bash
 # OFFLINE=1 swaps every third-party image for the registry-free ones that
 # `make offline-images` builds (offline/images.env); nothing else changes.
 OFFLINE ?=
-export COMPOSE_BAKE := false
 COMPOSE := docker compose --env-file .env $(if $(OFFLINE),--env-file offline/images.env)
 VENV := .venv
 # Which unit-test suites run inside which service's image.

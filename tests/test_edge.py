@@ -1,6 +1,8 @@
 """Load balancing, layer 1: the edge HAProxy spreads users across the web nodes and
 keeps the site answering when one of them stops."""
 
+import time
+
 import requests
 
 from stack import compose, haproxy_status, served_by, wait_for
@@ -29,6 +31,7 @@ def test_stopping_one_web_node_leaves_the_site_answering(edge, stats):
         return response
 
     try:
+        stopped_at = time.monotonic()
         compose("stop", "web2")
         wait_for(
             lambda: fetch_home() and haproxy_status(stats, "web")["web2"].startswith(("DOWN", "MAINT")),
@@ -36,9 +39,11 @@ def test_stopping_one_web_node_leaves_the_site_answering(edge, stats):
             interval=0.2,
             what="HAProxy to take web2 out",
         )
+        marked_down = time.monotonic() - stopped_at
         after = {served_by(fetch_home()) for _ in range(20)}
         assert after == {"web1", "web3"}, "only the live nodes serve"
     finally:
+        started_at = time.monotonic()
         compose("start", "web2")
     wait_for(
         lambda: fetch_home() and haproxy_status(stats, "web")["web2"] == "UP",
@@ -46,5 +51,7 @@ def test_stopping_one_web_node_leaves_the_site_answering(edge, stats):
         interval=0.5,
         what="web2 back in rotation",
     )
+    back_after = time.monotonic() - started_at
+    print(f"\nweb2 stopped: out of rotation after {marked_down:.1f}s, back {back_after:.1f}s after its start")
     wait_for(lambda: "web2" in {served_by(fetch_home()) for _ in range(6)}, timeout=30, what="web2 serving")
     assert failures == [], f"clients saw errors while web2 stopped: {failures}"

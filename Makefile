@@ -46,23 +46,24 @@ up: preflight ## Start the whole stack with demo data and wait until it is healt
 	$(COMPOSE) up --build --detach --wait --wait-timeout 600
 	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  Stats: http://localhost:$${STATS_PORT:-8404}  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/"
 
-down: ## Stop the stack (data volumes are kept)
+down: .env ## Stop the stack (data volumes are kept)
 	$(COMPOSE) --profile loadtest down --remove-orphans
 
 restart: down up ## Stop, then start again
 
-ps: ## Show each service and its health
+ps: .env ## Show each service and its health
 	$(COMPOSE) ps --all
 
-logs: ## Follow the logs of every service (or SERVICE=name)
-	$(COMPOSE) logs --follow --tail 100 $(SERVICE)
+LOGS_FLAGS ?= --follow --tail 100
+logs: .env ## Follow the logs of every service (or SERVICE=name)
+	$(COMPOSE) logs $(LOGS_FLAGS) $(SERVICE)
 
-seed: ## Reload the demo world at another size: make seed USERS=500 STORIES=5000
+seed: .env ## Reload the demo world at another size: make seed USERS=500 STORIES=5000
 	$(COMPOSE) run --rm --no-deps migrate python manage.py seed --reset --users $(USERS) --stories $(STORIES)
 
 test: up test-unit test-system ## Start the stack, then run every test
 
-test-unit: ## Unit tests of each service, inside its image, against the real data tier
+test-unit: .env ## Unit tests of each service, inside its image, against the real data tier
 	@for service in $(UNIT_SUITES); do \
 	  echo "== unit tests: $$service"; \
 	  $(COMPOSE) run --rm --no-deps $$service pytest -q; \
@@ -80,13 +81,13 @@ loadtest: up ## Start Locust (UI on http://localhost:8089) against the edge load
 	$(COMPOSE) --profile loadtest up --build --detach --wait locust
 	@echo "Locust: http://localhost:$${LOCUST_PORT:-8089}"
 
-kill: ## Kill a container, as a crash would: make kill NODE=web2
+kill: .env ## Kill a container, as a crash would: make kill NODE=web2
 	$(COMPOSE) kill $(NODE)
 
-stop: ## Stop a container gracefully: make stop NODE=web2
+stop: .env ## Stop a container gracefully: make stop NODE=web2
 	$(COMPOSE) stop $(NODE)
 
-start: ## Start a stopped or killed container again: make start NODE=web2
+start: .env ## Start a stopped or killed container again: make start NODE=web2
 	$(COMPOSE) start $(NODE)
 
 offline-images: ## Build every third-party image from Debian packages, with no registry
@@ -96,5 +97,5 @@ lint: $(VENV)/bin/pytest ## Lint and format-check the Python code (ruff)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-clean: ## Remove the stack and its data volumes (images stay, as a build cache)
+clean: .env ## Remove the stack and its data volumes (images stay, as a build cache)
 	$(COMPOSE) --profile loadtest down --volumes --remove-orphans

@@ -91,3 +91,20 @@ def test_only_the_edge_the_cdn_and_the_admin_uis_are_published():
                 published.setdefault(container["Service"], set()).add(port["URL"])
     assert set(published) == {"edge-lb", "cdn", "rabbitmq"}
     assert set().union(*published.values()) <= bind
+
+
+def test_the_web_tier_cannot_reach_the_data_tier():
+    """Web nodes get data only from the platform: Postgres and Redis are not even resolvable."""
+    probe = (
+        "import socket\n"
+        "for host, port in (('postgres', 5432), ('redis', 6379), ('rabbitmq', 5672)):\n"
+        "    try:\n"
+        "        socket.create_connection((host, port), timeout=2)\n"
+        "        print('reached', host)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "socket.create_connection(('platform-lb', 9000), timeout=2)\n"
+        "print('platform reachable')\n"
+    )
+    output = compose("exec", "-T", "web1", "python3", "-c", probe).stdout
+    assert output.strip() == "platform reachable"

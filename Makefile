@@ -43,7 +43,10 @@ build: preflight ## Build the images
 	$(COMPOSE) build
 
 up: preflight ## Start the whole stack with demo data and wait until it is healthy
-	$(COMPOSE) up --build --detach --wait --wait-timeout 600
+	@$(COMPOSE) up --build --detach --wait --wait-timeout 600 || { \
+	  echo "The stack did not start: see the messages above and 'make ps' / 'make logs'." >&2; \
+	  echo "No access to a container registry? Build the images locally: make offline-images && make up OFFLINE=1" >&2; \
+	  exit 1; }
 	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  Stats: http://localhost:$${STATS_PORT:-8404}  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/"
 
 down: .env ## Stop the stack (data volumes are kept)

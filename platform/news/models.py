@@ -1,18 +1,61 @@
-"""The demo product's data: members and the stories they post."""
+"""The demo product's data: members, who follows whom, stories and their clicks."""
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 
 class User(AbstractUser):
-    """A member. A custom user model from day one, as Django recommends."""
+    """A member. A custom user model from day one, as Django recommends.
+
+    `version` grows with every change, and travels with the cached copy, so an
+    older value can never overwrite a newer one in the cache (news.cache).
+    """
 
     name = models.CharField(max_length=80, blank=True)
     bio = models.TextField(max_length=500, blank=True)
+    version = models.PositiveBigIntegerField(default=1)
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    avatar_version = models.PositiveIntegerField(default=0, help_text="0: no avatar uploaded")
 
     def as_dict(self) -> dict:
-        return {"id": self.pk, "username": self.username, "name": self.name or self.username}
+        """The cached and served representation: public fields only."""
+        return {
+            "id": self.pk,
+            "username": self.username,
+            "name": self.name or self.username,
+            "bio": self.bio,
+            "followers_count": self.followers_count,
+            "following_count": self.following_count,
+            "avatar_version": self.avatar_version,
+            "date_joined": self.date_joined.isoformat(),
+            "version": self.version,
+        }
+
+
+class Avatar(models.Model):
+    """A member's picture, re-encoded to a small PNG by the platform."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="avatar")
+    image = models.BinaryField()
+    content_type = models.CharField(max_length=32, default="image/png")
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_once"),
+            models.CheckConstraint(condition=~Q(follower=F("followee")), name="no_self_follow"),
+        ]
+        indexes = [models.Index(fields=["followee", "follower"])]
 
 
 class Story(models.Model):
@@ -21,10 +64,27 @@ class Story(models.Model):
     url = models.URLField(max_length=500)
     text = models.TextField(max_length=5000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveBigIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "stories"
+        indexes = [
+            # A member's stories and the home timeline: newest first per author.
+            models.Index(fields=["author", "-created_at"], name="story_author_newest"),
+            # Search over titles: Postgres full-text search.
+            GinIndex(SearchVector("title", config="english"), name="story_title_search"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class Click(models.Model):
+    """One click through to a story's URL, with the domain that referred the reader."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="clicks")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    referrer_domain = models.CharField(max_length=253, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -31,6 +31,7 @@ PLATFORM_API_TOKEN = env("PLATFORM_API_TOKEN")
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.postgres",
     "news",
     "jobs",
 ]
@@ -68,6 +69,11 @@ DATABASES = {
 REDIS_URL = env("REDIS_URL", "redis://redis:6379/0")
 # Short timeouts: a dead cache must cost milliseconds, and pages fall back to Postgres.
 REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "0.25"))
+
+# --- Uploads ------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_BYTES + 64 * 1024
 
 # --- RabbitMQ -------------------------------------------------------------------
 BROKER_URL = env("BROKER_URL")

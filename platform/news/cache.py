@@ -1,0 +1,152 @@
+"""Redis as an application cache, the article's way.
+
+- Read-through: look in the cache; on a miss read Postgres and fill the cache.
+- Write-through: after a write commits, put the new value in the cache.
+- Every cached record carries its row `version`; a Lua script refuses to replace a
+  newer value with an older one, so racing writers (or a slow reader filling the
+  cache) can never leave a stale value behind.
+- The cache is optional: any Redis error counts as a miss, and after one the cache
+  is skipped for a moment (a circuit breaker), so a dead cache costs milliseconds.
+- Hits and misses are counted per named cache, in the same round trip as the read.
+
+The cache Redis evicts least-recently-used keys (allkeys-lru), so nothing here may
+be needed for correctness: locks live in Postgres (news.services).
+"""
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import redis
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+STATS_KEY = "cache.stats"
+
+# GET a key and count a hit or a miss for the named cache, in one round trip.
+_GET_AND_COUNT = """
+local value = redis.call('GET', KEYS[1])
+redis.call('HINCRBY', KEYS[2], ARGV[1] .. (value and ':hits' or ':misses'), 1)
+return value
+"""
+
+# MGET many keys (KEYS[1..n-1]) and count hits and misses (KEYS[n] is the stats hash).
+_GET_MANY_AND_COUNT = """
+local stats = table.remove(KEYS)
+local values = redis.call('MGET', unpack(KEYS))
+local hits = 0
+for _, value in ipairs(values) do if value then hits = hits + 1 end end
+redis.call('HINCRBY', stats, ARGV[1] .. ':hits', hits)
+redis.call('HINCRBY', stats, ARGV[1] .. ':misses', #KEYS - hits)
+return values
+"""
+
+# SET a versioned record unless the cache already holds the same or a newer version.
+_SET_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, record = pcall(cjson.decode, current)
+  if ok and type(record) == 'table' and tonumber(record['version']) and
+     tonumber(record['version']) >= tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+class Cache:
+    def __init__(self, url: str, timeout: float, cooldown: float = 2.0) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._get_and_count = self.client.register_script(_GET_AND_COUNT)
+        self._get_many_and_count = self.client.register_script(_GET_MANY_AND_COUNT)
+        self._set_if_newer = self.client.register_script(_SET_IF_NEWER)
+        self.cooldown = cooldown
+        self._skip_until = 0.0
+        self.errors = 0  # this process's Redis errors, reported by /api/v1/cache/stats
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def _call(self, operation, *args, **kwargs) -> Any:
+        """Run one Redis operation; on any Redis error, note it and return None."""
+        if not self.available:
+            return None
+        try:
+            return operation(*args, **kwargs)
+        except redis.RedisError as exc:
+            self.errors += 1
+            self._skip_until = time.monotonic() + self.cooldown
+            log.warning("cache unavailable for %.0fs: %s", self.cooldown, exc)
+            return None
+
+    def get(self, cache_name: str, key: str) -> Any | None:
+        """The cached value, or None on a miss (or when the cache is down)."""
+        raw = self._call(self._get_and_count, keys=[key, STATS_KEY], args=[cache_name])
+        return None if raw is None else json.loads(raw)
+
+    def get_many(self, cache_name: str, keys: list[str]) -> dict[str, Any]:
+        """The cached values of `keys` that are present (all misses when the cache is down)."""
+        if not keys:
+            return {}
+        raw = self._call(self._get_many_and_count, keys=[*keys, STATS_KEY], args=[cache_name]) or []
+        return {key: json.loads(value) for key, value in zip(keys, raw, strict=False) if value is not None}
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        self._call(self.client.set, key, json.dumps(value), ex=ttl)
+
+    def set_if_newer(self, key: str, record: dict, ttl: int) -> None:
+        """Write-through / read-through fill of a versioned record."""
+        self._call(self._set_if_newer, keys=[key], args=[json.dumps(record), record["version"], ttl])
+
+    def set_many_if_newer(self, records: dict[str, dict], ttl: int) -> None:
+        """Fill many versioned records in one round trip (a pipeline)."""
+        if not records:
+            return
+
+        def fill() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for key, record in records.items():
+                self._set_if_newer(keys=[key], args=[json.dumps(record), record["version"], ttl], client=pipe)
+            pipe.execute()
+
+        self._call(fill)
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self._call(self.client.delete, *keys)
+
+    def generation(self, name: str) -> str:
+        """The current generation token of a family of keys (for example every search).
+
+        A fresh random token when there is none (never seen, or evicted), so keys
+        built on a lost generation can never be read again.
+        """
+        token = uuid.uuid4().hex
+        # SET NX GET: set ours only if there is none, and return the existing one.
+        current = self._call(self.client.set, f"generation.{name}", token, nx=True, get=True)
+        return current.decode() if current else token
+
+    def new_generation(self, name: str) -> None:
+        """Make every key built on the current generation unreachable."""
+        self._call(self.client.set, f"generation.{name}", uuid.uuid4().hex)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Hits and misses per named cache, across every platform node."""
+        raw = self._call(self.client.hgetall, STATS_KEY) or {}
+        stats: dict[str, dict[str, int]] = {}
+        for field, count in raw.items():
+            name, _, kind = field.decode().rpartition(":")
+            stats.setdefault(name, {"hits": 0, "misses": 0})[kind] = int(count)
+        return stats
+
+    def flush(self) -> None:
+        self._call(self.client.flushdb)
+
+
+cache = Cache(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)

@@ -97,7 +97,9 @@ def _http_url(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_printable)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_printable), AfterValidator(_single_line)]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_printable), AfterValidator(_single_line)
+]
 Username = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_]+$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(_printable)]
 Title = Annotated[Line, StringConstraints(min_length=1, max_length=200)]

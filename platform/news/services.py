@@ -206,7 +206,11 @@ def get_stories(story_ids: list[int]) -> list[dict]:
     # Left out: ids with no row, and tombstones of deleted stories.
     live = [records[pk] for pk in story_ids if pk in records and not records[pk].get("deleted")]
     authors = get_users([record["author_id"] for record in live])
-    return [{**record, "author": authors[record["author_id"]]} for record in live if record["author_id"] in authors]
+    return [
+        {**record, "author": authors[record["author_id"]]}
+        for record in live
+        if record["author_id"] in authors
+    ]
 
 
 def get_story(story_id: int) -> dict:
@@ -264,7 +268,9 @@ def _story_for_author(story_id: int, editor_id: int) -> Story:
 def _invalidate_deleted_stories(versions: dict[int, int]) -> None:
     """On commit, replace each cached story by a tombstone newer than any copy of it, so
     a slow reader cannot put the story back; then make every list unreachable."""
-    tombstones = {story_key(pk): {"deleted": True, "version": version + 1} for pk, version in versions.items()}
+    tombstones = {
+        story_key(pk): {"deleted": True, "version": version + 1} for pk, version in versions.items()
+    }
 
     def on_commit() -> None:
         cache.set_many_if_newer(tombstones, RECORD_TTL)
@@ -342,9 +348,11 @@ def newest(limit: int, offset: int) -> tuple[list[dict], bool]:
         "newest",
         key,
         LIST_FRESH,
-        lambda: list(Story.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[
-            offset : offset + limit + 1
-        ]),
+        lambda: list(
+            Story.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[
+                offset : offset + limit + 1
+            ]
+        ),
     )
     page, has_more = _page(ids, limit)
     return get_stories(page), has_more

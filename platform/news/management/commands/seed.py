@@ -20,13 +20,15 @@ from django.utils import timezone
 from news.cache import cache
 from news.models import User
 
-FIRST = "Ada Alan Barbara Brian Carol Dennis Edsger Frances Grace Guido Hedy Jean Ken Linus Margaret Niklaus".split()
-LAST = "Hopper Turing Liskov Kernighan Ritchie Dijkstra Allen Lovelace Thompson Torvalds Hamilton Wirth".split()
-WORDS = (
-    "scale cache queue replica shard proxy latency cluster index stream rollup failover "
-    "balancer edge platform consumer cron redis postgres rabbit nginx django python docker "
-    "kernel network memory disk socket thread async graph search timeline fanout database"
-).split()
+FIRST = "Ada Alan Barbara Brian Carol Dennis Edsger Frances Grace Guido Hedy Jean Ken Linus Margaret".split()
+LAST = (
+    "Hopper Turing Liskov Kernighan Ritchie Dijkstra Allen Lovelace Thompson Torvalds Hamilton Wirth".split()
+)
+WORDS = """
+    scale cache queue replica shard proxy latency cluster index stream rollup failover balancer edge
+    platform consumer cron redis postgres rabbit nginx django python docker kernel network memory disk
+    socket thread async graph search timeline fanout database
+""".split()
 DOMAINS = ["example.com", "example.org", "news.example.net", "blog.example.io", "docs.example.dev"]
 # Where clicks come from, with how often: the rollups of a later step chart these.
 REFERRERS = [
@@ -69,13 +71,14 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         with transaction.atomic(), connection.cursor() as cursor:
             if options["reset"]:
-                cursor.execute(
-                    "TRUNCATE news_click, news_follow, news_story, news_avatar, news_user RESTART IDENTITY CASCADE"
-                )
+                tables = "news_click, news_follow, news_story, news_avatar, news_user"
+                cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
             user_ids = self._members(cursor, rng, users)
             follows = self._follows(cursor, rng, user_ids)
             story_ids = self._stories(cursor, rng, user_ids, stories)
-            clicks = self._clicks(cursor, rng, user_ids, story_ids, int(stories * options["clicks_per_story"]))
+            clicks = self._clicks(
+                cursor, rng, user_ids, story_ids, int(stories * options["clicks_per_story"])
+            )
         if options["reset"]:
             cache.flush()
         self.stdout.write(
@@ -97,7 +100,9 @@ class Command(BaseCommand):
             for i in range(first_id, first_id + count):
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
                 joined = now - timedelta(seconds=rng.randint(0, DAYS * 86400))
-                copy.write_row((f"user{i}", name, "", password, False, False, True, "", "", "", joined, 1, 0, 0, 0))
+                copy.write_row(
+                    (f"user{i}", name, "", password, False, False, True, "", "", "", joined, 1, 0, 0, 0)
+                )
         cursor.execute("SELECT id FROM news_user WHERE id >= %s ORDER BY id", [first_id])
         return [row[0] for row in cursor.fetchall()]
 
@@ -111,10 +116,14 @@ class Command(BaseCommand):
         with cursor.copy("COPY news_follow (follower_id, followee_id, created_at) FROM STDIN") as copy:
             for follower in user_ids:
                 followees = {c for c in celebrities if rng.random() < 0.8}
-                followees.update(rng.choices(user_ids, weights=weights, k=min(int(rng.lognormvariate(2.5, 0.8)), 200)))
+                followees.update(
+                    rng.choices(user_ids, weights=weights, k=min(int(rng.lognormvariate(2.5, 0.8)), 200))
+                )
                 followees.discard(follower)
                 for followee in followees:
-                    copy.write_row((follower, followee, now - timedelta(seconds=rng.randint(0, DAYS * 86400))))
+                    copy.write_row(
+                        (follower, followee, now - timedelta(seconds=rng.randint(0, DAYS * 86400)))
+                    )
                 count += len(followees)
         cursor.execute(
             """
@@ -145,7 +154,9 @@ class Command(BaseCommand):
             return 0
         domains, domain_weights = zip(*REFERRERS, strict=True)
         now = timezone.now()
-        with cursor.copy("COPY news_click (story_id, user_id, referrer_domain, created_at) FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY news_click (story_id, user_id, referrer_domain, created_at) FROM STDIN"
+        ) as copy:
             for _ in range(count):
                 # Clicks favour some stories (a long tail), and a third come from readers not logged in.
                 story = story_ids[min(int(rng.paretovariate(1.5) * 10) - 10, len(story_ids) - 1)]

@@ -1,0 +1,10 @@
+"""Settings for the unit tests: the stack's real services, kept apart from live data.
+
+pytest-django creates a throw-away database (test_<name>); the cache uses another
+Redis database number, so tests never write into the live site's cache.
+"""
+
+from platform_layer.settings import *  # noqa: F403
+from platform_layer.settings import env
+
+REDIS_URL = env("TEST_REDIS_URL", "redis://redis:6379/15")

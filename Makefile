@@ -13,10 +13,11 @@ VENV := .venv
 # Which unit-test suites run inside which service's image.
 UNIT_SUITES := platform1 web1 consumer
 # `make seed USERS=... STORIES=...`
-USERS ?= 1000
-STORIES ?= 10000
+USERS ?= 10000
+STORIES ?= 100000
+DAYS ?= 30
 
-.PHONY: help env preflight build up down restart ps logs seed test test-unit test-system \
+.PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system \
         loadtest kill stop start offline-images lint clean
 
 help: ## List the targets
@@ -63,6 +64,9 @@ logs: .env ## Follow the logs of every service (or SERVICE=name)
 
 seed: .env ## Reload the demo world at another size: make seed USERS=500 STORIES=5000
 	$(COMPOSE) run --rm --no-deps migrate python manage.py seed --reset --users $(USERS) --stories $(STORIES)
+
+purge: .env ## Delete stories older than DAYS days, cache kept consistent: make purge DAYS=30
+	$(COMPOSE) run --rm --no-deps migrate python manage.py purge_stories --older-than-days $(DAYS)
 
 test: up test-unit test-system ## Start the stack, then run every test
 

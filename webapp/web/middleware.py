@@ -3,11 +3,14 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from web.platform_client import platform
+
 
 def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
     """Name the web node that answered, so the edge load balancer's work is visible."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
+        platform.forget_node()  # this thread's previous request must not sign this page
         response = get_response(request)
         response["X-Served-By"] = settings.NODE_NAME
         return response
@@ -15,6 +18,7 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
     return middleware
 
 
-def node_name(request: HttpRequest) -> dict[str, str]:
-    """Template context: the node's name, printed in every page's footer."""
-    return {"web_node": settings.NODE_NAME}
+def node_name(request: HttpRequest | None = None) -> dict[str, str | None]:
+    """Template context: the nodes printed in every page's footer (this one, and the
+    platform node that answered the page's latest platform call, if any)."""
+    return {"web_node": settings.NODE_NAME, "platform_node": platform.last_node}

@@ -2,16 +2,62 @@
 
 Every call goes to one load-balanced address (the article's `localhost:9000`
 idea); the pool behind it, its health checks and retries are HAProxy's job.
+
+Calls made on behalf of a logged-in member name them in `X-Acting-User`; the
+platform trusts that header because this tier presents its API token.
 """
 
+import threading
 from typing import Any
 
 import requests
 from django.conf import settings
 
+API = "/api/v1"
+
 
 class PlatformUnavailable(Exception):
     """The platform pool could not answer; pages show a 503 rather than a crash."""
+
+
+class PlatformError(Exception):
+    """The platform answered and refused the call; `detail` is its reason, fit to show."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ValidationFailed(PlatformError):
+    """400: the input was refused; `errors` lists [{field, message}] when the platform named fields."""
+
+    def __init__(self, detail: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+class NotAuthenticated(PlatformError):
+    """401: wrong password, or a call that needs an acting member."""
+
+
+class Forbidden(PlatformError):
+    """403: the acting member may not do this (someone else's story or profile)."""
+
+
+class NotFound(PlatformError):
+    """404."""
+
+
+class Conflict(PlatformError):
+    """409: a taken username, following yourself."""
+
+
+_REFUSALS: dict[int, type[PlatformError]] = {
+    401: NotAuthenticated,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+}
 
 
 class PlatformClient:
@@ -21,21 +67,128 @@ class PlatformClient:
         # One pooled session per process: keep-alive connections to the load balancer.
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+        # Which platform node answered this thread's latest call, for the page footer.
+        # gunicorn serves a request on one thread, so per-thread is per-request.
+        self._local = threading.local()
 
-    def get(self, path: str, **params: Any) -> tuple[dict, str]:
-        """GET a platform resource; return its JSON body and the platform node that served it."""
+    @property
+    def last_node(self) -> str | None:
+        return getattr(self._local, "node", None)
+
+    def forget_node(self) -> None:
+        self._local.node = None
+
+    def request(
+        self, method: str, path: str, acting: int | None = None, raw: bool = False, **kwargs: Any
+    ) -> Any:
+        """Call the platform; return the JSON body (or the bytes when `raw`), None for a 204."""
+        headers = {"X-Acting-User": str(acting)} if acting is not None else {}
         try:
-            response = self.session.get(f"{self.base_url}{path}", params=params, timeout=self.timeout)
-            response.raise_for_status()
-            return response.json(), response.headers.get("X-Served-By", "?")
-        except (requests.RequestException, ValueError) as exc:
-            raise PlatformUnavailable(f"{path}: {exc}") from exc
+            response = self.session.request(
+                method, f"{self.base_url}{path}", headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise PlatformUnavailable(f"{method} {path}: {exc}") from exc
+        self._local.node = response.headers.get("X-Served-By", "?")
+        if response.status_code in (400, *_REFUSALS):
+            self._refuse(response)
+        if not response.ok:
+            raise PlatformUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        if raw:
+            return response.content
+        if response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise PlatformUnavailable(f"{method} {path}: not JSON") from exc
 
-    def stories(self, limit: int, offset: int) -> tuple[dict, str]:
-        return self.get("/api/v1/stories", limit=limit, offset=offset)
+    @staticmethod
+    def _refuse(response: requests.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        detail = str(body.get("detail") or f"HTTP {response.status_code}")
+        if response.status_code == 400:
+            raise ValidationFailed(detail, list(body.get("errors") or []))
+        raise _REFUSALS[response.status_code](detail)
 
-    def status(self) -> tuple[dict, str]:
-        return self.get("/api/v1/status")
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    # --- Members -------------------------------------------------------------------
+    def sign_up(self, username: str, password: str, name: str) -> dict:
+        body = {"username": username, "password": password, "name": name}
+        return self.request("POST", f"{API}/users", json=body)
+
+    def log_in(self, username: str, password: str) -> dict:
+        return self.request("POST", f"{API}/auth/login", json={"username": username, "password": password})
+
+    def user(self, user_id: int) -> dict:
+        return self.request("GET", f"{API}/users/{user_id}")
+
+    def user_by_username(self, username: str) -> dict:
+        # URLs only route names of [A-Za-z0-9_], so the name needs no quoting.
+        return self.request("GET", f"{API}/users/by-username/{username}")
+
+    def update_profile(self, user_id: int, **fields: str) -> dict:
+        return self.request("PATCH", f"{API}/users/{user_id}", acting=user_id, json=fields)
+
+    def upload_avatar(self, user_id: int, filename: str, content: bytes, content_type: str) -> dict:
+        files = {"image": (filename, content, content_type)}
+        return self.request("POST", f"{API}/users/{user_id}/avatar", acting=user_id, files=files)
+
+    def avatar(self, user_id: int) -> bytes:
+        return self.request("GET", f"{API}/users/{user_id}/avatar", raw=True)
+
+    def is_following(self, acting: int, user_id: int) -> bool:
+        return self.request("GET", f"{API}/users/{user_id}/follow", acting=acting)["following"]
+
+    def follow(self, acting: int, user_id: int) -> dict:
+        return self.request("POST", f"{API}/users/{user_id}/follow", acting=acting)
+
+    def unfollow(self, acting: int, user_id: int) -> dict:
+        return self.request("DELETE", f"{API}/users/{user_id}/follow", acting=acting)
+
+    def suggestions(self, user_id: int) -> dict:
+        return self.request("GET", f"{API}/users/{user_id}/suggestions", acting=user_id)
+
+    # --- Stories (lists are pages: {items, limit, offset, has_more}) -------------------
+    def stories(self, limit: int, offset: int) -> dict:
+        return self.get(f"{API}/stories", limit=limit, offset=offset)
+
+    def stories_by(self, user_id: int, limit: int, offset: int) -> dict:
+        return self.get(f"{API}/users/{user_id}/stories", limit=limit, offset=offset)
+
+    def timeline(self, user_id: int, limit: int, offset: int) -> dict:
+        params = {"limit": limit, "offset": offset}
+        return self.request("GET", f"{API}/users/{user_id}/timeline", acting=user_id, params=params)
+
+    def search(self, q: str, limit: int, offset: int) -> dict:
+        return self.get(f"{API}/search", q=q, limit=limit, offset=offset)
+
+    def story(self, story_id: int) -> dict:
+        return self.request("GET", f"{API}/stories/{story_id}")
+
+    def post_story(self, acting: int, title: str, url: str, text: str) -> dict:
+        body = {"title": title, "url": url, "text": text}
+        return self.request("POST", f"{API}/stories", acting=acting, json=body)
+
+    def edit_story(self, acting: int, story_id: int, **fields: str) -> dict:
+        return self.request("PATCH", f"{API}/stories/{story_id}", acting=acting, json=fields)
+
+    def delete_story(self, acting: int, story_id: int) -> None:
+        self.request("DELETE", f"{API}/stories/{story_id}", acting=acting)
+
+    def click(self, story_id: int, referrer_domain: str, acting: int | None) -> str:
+        """Record a click through; return the story's URL."""
+        body = {"referrer_domain": referrer_domain}
+        return self.request("POST", f"{API}/stories/{story_id}/clicks", acting=acting, json=body)["url"]
+
+    # --- Operations ------------------------------------------------------------------
+    def status(self) -> dict:
+        return self.get(f"{API}/status")
 
 
 platform = PlatformClient(settings.PLATFORM_URL, settings.PLATFORM_API_TOKEN, settings.PLATFORM_TIMEOUT)

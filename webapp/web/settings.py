@@ -26,14 +26,21 @@ ALLOWED_HOSTS = env("WEB_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
 NODE_NAME = env("NODE_NAME", socket.gethostname())
 
 INSTALLED_APPS = [
+    "django.contrib.messages",
     "django.contrib.staticfiles",
     "web",
 ]
 MIDDLEWARE = [
     "web.middleware.served_by",
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "web.auth.member_middleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that it sees what views raise first.
+    "web.errors.ErrorPages",
 ]
 ROOT_URLCONF = "web.urls"
 WSGI_APPLICATION = "web.wsgi.application"
@@ -44,6 +51,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
                 "web.middleware.node_name",
             ]
         },
@@ -51,7 +59,17 @@ TEMPLATES = [
 ]
 # No database: the platform layer owns the data (the article's platform layer).
 DATABASES: dict = {}
+
+# --- Sessions, CSRF, messages: all in cookies, so any node serves any member ------
+# The session holds who is logged in (web/auth.py), signed with SECRET_KEY.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True  # no script reads it
+SESSION_COOKIE_SAMESITE = "Lax"  # not sent on cross-site POSTs
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+# The stack serves plain HTTP on loopback (README: what this is not); behind TLS, set these to True.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env("WEB_COOKIES_SECURE", "0") == "1"
+CSRF_FAILURE_VIEW = "web.errors.csrf_failure"
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 USE_TZ = True
 TIME_ZONE = "UTC"
 

@@ -1,11 +1,55 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from web import views
+from web import errors
+from web.views import accounts, api, members, ops, stories
+
+
+class UsernameConverter:
+    """The platform's username alphabet: anything else cannot be a member, so is a plain 404."""
+
+    regex = "[A-Za-z0-9_]{1,30}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UsernameConverter, "username")
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("status", views.status_page, name="status"),
-    path("status.json", views.status_page, name="status-json"),
-    path("healthz", views.healthz),
-    path("readyz", views.readyz),
+    # Stories
+    path("", stories.home, name="home"),
+    path("newest", stories.newest, name="newest"),
+    path("search", stories.search, name="search"),
+    path("submit", stories.submit, name="submit"),
+    path("s/<int:story_id>", stories.story, name="story"),
+    path("s/<int:story_id>/edit", stories.edit, name="story-edit"),
+    path("s/<int:story_id>/delete", stories.delete, name="story-delete"),
+    path("s/<int:story_id>/go", stories.go, name="story-go"),
+    # Members
+    path("signup", accounts.signup, name="signup"),
+    path("login", accounts.login, name="login"),
+    path("logout", accounts.logout, name="logout"),
+    path("settings/profile", members.settings_profile, name="settings-profile"),
+    path("u/<username:username>", members.profile, name="member"),
+    path("u/<username:username>/follow", members.follow, {"follow": True}, name="follow"),
+    path("u/<username:username>/unfollow", members.follow, {"follow": False}, name="unfollow"),
+    path("u/<username:username>/avatar", members.avatar, name="avatar"),
+    # The public JSON API
+    path("api/stories", api.stories, name="api-stories"),
+    path("api/stories/<int:story_id>", api.story, name="api-story"),
+    path("api/users/<username:username>", api.user, name="api-user"),
+    path("api/search", api.search, name="api-search"),
+    # Operations
+    path("status", ops.status_page, name="status"),
+    path("status.json", ops.status_page, name="status-json"),
+    path("healthz", ops.healthz),
+    path("readyz", ops.readyz),
 ]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -1,0 +1,39 @@
+"""Page numbers from the query string, and the links to the pages around one."""
+
+from django.http import HttpRequest
+
+from web.errors import BadRequest
+
+PAGE_SIZE = 20
+MAX_PAGE = 500  # the platform refuses offsets past 10,000
+
+
+def page_number(request: HttpRequest) -> int:
+    """`?page=N`, 1 when absent; anything else than 1..MAX_PAGE is the caller's mistake."""
+    raw = request.GET.get("page", "1")
+    # ASCII digits only: str.isdigit() would accept "²" or full-width digits.
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        raise BadRequest("Bad page number", f"'page' must be a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
+def offset(page: int) -> int:
+    return (page - 1) * PAGE_SIZE
+
+
+def page_context(request: HttpRequest, page: int, data: dict) -> dict:
+    """What templates/web/_stories.html needs: the stories, their ranks and the pager links,
+    which keep the other query parameters (a search's `q`)."""
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query["page"] = str(number)
+        return f"?{query.urlencode()}"
+
+    return {
+        "stories": data["items"],
+        "first_rank": offset(page) + 1,
+        "page": page,
+        "newer_url": link(page - 1) if page > 1 else None,
+        "older_url": link(page + 1) if data["has_more"] and page < MAX_PAGE else None,
+    }

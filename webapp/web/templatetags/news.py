@@ -1,0 +1,37 @@
+"""Template filters for platform records, which arrive as JSON (dates are ISO strings)."""
+
+from datetime import datetime
+
+from django import template
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+
+from web import links
+
+register = template.Library()
+
+
+@register.filter
+def as_datetime(value: str) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+@register.filter
+def domain(url: str) -> str:
+    return links.domain(url)
+
+
+@register.filter
+def initials(user: dict) -> str:
+    """Up to two letters for the default avatar: from the name, else the username."""
+    words = (user.get("name") or user.get("username") or "?").split()
+    return "".join(word[0] for word in words[:2]).upper()
+
+
+@register.filter
+def avatar_url(user: dict) -> str:
+    """The versioned avatar address ('' when there is none): a new picture, a new URL."""
+    if not user.get("avatar_version"):
+        return ""
+    path = reverse("avatar", args=[user["username"]])
+    return f"{path}?v={user['avatar_version']}"

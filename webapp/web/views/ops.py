@@ -1,0 +1,31 @@
+"""Operations: liveness, readiness and each tier's state."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from web.platform_client import PlatformUnavailable, platform
+
+
+def status_page(request: HttpRequest) -> HttpResponse:
+    """Each tier's state as this web node sees it: the seed of the live dashboard."""
+    data = platform.status()
+    data = {"web_node": settings.NODE_NAME, "platform_node": platform.last_node, **data}
+    if request.path.endswith(".json"):
+        return JsonResponse(data)
+    return render(request, "web/status.html", {"status": data})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness, what HAProxy checks: this node serves pages. It does not call the
+    platform, so a platform outage never takes every web node out of rotation."""
+    return JsonResponse({"status": "ok", "node": settings.NODE_NAME})
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: this node can reach the platform pool."""
+    try:
+        platform.get("/readyz")
+    except PlatformUnavailable as exc:
+        return JsonResponse({"ready": False, "platform": str(exc)}, status=503)
+    return JsonResponse({"ready": True})

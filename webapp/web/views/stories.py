@@ -1,0 +1,120 @@
+"""Story pages: lists (timeline, newest, search), one story, posting and editing, the click through."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from web import links
+from web.auth import login_required
+from web.errors import BadRequest
+from web.forms import SearchForm, StoryForm, refused
+from web.paging import PAGE_SIZE, offset, page_context, page_number
+from web.platform_client import Forbidden, ValidationFailed, platform
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """A member's home timeline (the stories of whom they follow); the newest for visitors."""
+    page = page_number(request)
+    if not request.member:
+        return _newest(request, page)
+    member_id = request.member.id
+    context = page_context(request, page, platform.timeline(member_id, PAGE_SIZE, offset(page)))
+    context["suggestions"] = platform.suggestions(member_id)["items"]
+    return render(request, "web/home.html", context)
+
+
+def newest(request: HttpRequest) -> HttpResponse:
+    return _newest(request, page_number(request))
+
+
+def _newest(request: HttpRequest, page: int) -> HttpResponse:
+    context = page_context(request, page, platform.stories(PAGE_SIZE, offset(page)))
+    return render(request, "web/newest.html", context)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    q = search_query(request)
+    context = {"q": q}
+    if q:
+        page = page_number(request)
+        context |= page_context(request, page, platform.search(q, PAGE_SIZE, offset(page)))
+    return render(request, "web/search.html", context)
+
+
+def search_query(request: HttpRequest) -> str:
+    """`?q=`, stripped; '' for none. Too long or holding NUL: a 400 (also for the JSON API)."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        raise BadRequest("Bad search", " ".join(form.errors["q"]))
+    return form.cleaned_data["q"]
+
+
+def story(request: HttpRequest, story_id: int) -> HttpResponse:
+    return render(request, "web/story.html", {"story": platform.story(story_id)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    form = StoryForm(request.POST or None)
+    if form.is_valid():
+        try:
+            posted = platform.post_story(request.member.id, **form.cleaned_data)
+        except ValidationFailed as exc:
+            refused(form, exc)
+        else:
+            messages.success(request, "Your story is posted.")
+            return redirect("story", story_id=posted["id"])
+    return render(
+        request, "web/story_form.html", {"form": form, "heading": "Submit a story", "button": "Post"}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, story_id: int) -> HttpResponse:
+    current = _own_story(request, story_id)
+    form = StoryForm(request.POST or None, initial=current)
+    if form.is_valid():
+        try:
+            platform.edit_story(request.member.id, story_id, **form.cleaned_data)
+        except ValidationFailed as exc:
+            refused(form, exc)
+        else:
+            messages.success(request, "Your story is saved.")
+            return redirect("story", story_id=story_id)
+    context = {"form": form, "heading": "Edit your story", "button": "Save", "story": current}
+    return render(request, "web/story_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, story_id: int) -> HttpResponse:
+    """GET asks for confirmation; the POST deletes."""
+    current = _own_story(request, story_id)
+    if request.method == "POST":
+        platform.delete_story(request.member.id, story_id)
+        messages.success(request, "Your story is deleted.")
+        return redirect("member", username=request.member.username)
+    return render(request, "web/story_delete.html", {"story": current})
+
+
+def _own_story(request: HttpRequest, story_id: int) -> dict:
+    """The story, if the logged-in member wrote it (the platform checks again on writes)."""
+    current = platform.story(story_id)
+    if current["author"]["id"] != request.member.id:
+        raise Forbidden("Only its author may change a story.")
+    return current
+
+
+def go(request: HttpRequest, story_id: int) -> HttpResponse:
+    """The click through: record it on the platform (with where the reader came from), then send
+    the reader on. Lists link here rather than to the story's address, so clicks are counted."""
+    referrer = links.referrer_domain(request.headers.get("Referer"))
+    url = platform.click(story_id, referrer, acting=request.member.id if request.member else None)
+    if not links.is_web_url(url):
+        raise BadRequest("Not a web link", "This story's address is not an http or https link.")
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "no-store"  # every click must reach us to be counted
+    return response

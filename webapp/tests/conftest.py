@@ -1,0 +1,53 @@
+"""Fixtures: fresh members made through the platform, and clients logged in as them."""
+
+import re
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from web.platform_client import platform
+
+PASSWORD = "test-password"
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def make_member() -> Callable[..., dict]:
+    """Sign up a member with a unique username, straight through the platform."""
+
+    def make(name: str = "Test Member") -> dict:
+        return platform.sign_up(unique(), PASSWORD, name)
+
+    return make
+
+
+@pytest.fixture
+def member(make_member) -> dict:
+    return make_member()
+
+
+@pytest.fixture
+def login() -> Callable[[dict], Client]:
+    """A new client, logged in as the given member through the login form."""
+
+    def log_in(user: dict) -> Client:
+        client = Client()
+        response = client.post("/login", {"username": user["username"], "password": PASSWORD})
+        assert response.status_code == 302, response.content
+        return client
+
+    return log_in
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the page's first form."""
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def story_ids(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'data-testid="story" data-story-id="(\d+)"', html)]

@@ -1,0 +1,177 @@
+"""Stories: posting, timelines, the click through, search, editing, and bad input."""
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from tests.conftest import csrf_token, story_ids
+from web.links import referrer_domain
+from web.platform_client import platform
+
+
+def post(client: Client, **fields: str):
+    return client.post("/submit", {"title": "A story", "url": "https://example.com/a", "text": "", **fields})
+
+
+def test_a_posted_story_shows_on_the_profile_and_on_a_followers_timeline(make_member, login):
+    author, follower = make_member(), make_member()
+    platform.follow(follower["id"], author["id"])
+    client = Client(enforce_csrf_checks=True)
+    client.post(
+        "/login",
+        {
+            "username": author["username"],
+            "password": "test-password",
+            "csrfmiddlewaretoken": csrf_token(client.get("/login").content.decode()),
+        },
+    )
+    page = client.get("/submit").content.decode()
+    response = client.post(
+        "/submit",
+        {
+            "title": "Scaling notes",
+            "url": "https://example.com/notes",
+            "text": "Why caches.",
+            "csrfmiddlewaretoken": csrf_token(page),
+        },
+    )
+    assert response.status_code == 302
+    story_id = int(response["Location"].rsplit("/", 1)[1])
+    assert b"Why caches." in client.get(response["Location"]).content
+
+    assert story_ids(client.get(f"/u/{author['username']}").content.decode()) == [story_id]
+    home = login(follower).get("/").content.decode()
+    assert story_ids(home)[0] == story_id
+    assert "Suggestions are computed off-line; none yet." in home
+
+
+def test_an_empty_timeline_says_so(member, login):
+    html = login(member).get("/").content.decode()
+    assert story_ids(html) == [] and 'data-testid="no-stories"' in html
+
+
+def test_visitors_see_the_newest_stories_at_home_and_everyone_on_newest(member, login):
+    story = platform.post_story(member["id"], "Newest first", "https://example.com/n", "")
+    assert story_ids(Client().get("/").content.decode())[0] == story["id"]
+    assert story_ids(login(member).get("/newest").content.decode())[0] == story["id"]
+
+
+def test_story_links_go_through_the_click_redirect():
+    html = Client().get("/newest").content.decode()
+    first = story_ids(html)[0]
+    assert f'href="/s/{first}/go"' in html
+
+
+def test_the_click_redirect_records_and_redirects(member, login):
+    story = platform.post_story(member["id"], "Click me", "https://example.com/clicked?x=1", "")
+    for client in (Client(), login(member)):
+        response = client.get(f"/s/{story['id']}/go", HTTP_REFERER="https://News.Example.org:8443/page?q=1")
+        assert response.status_code == 302
+        assert response["Location"] == "https://example.com/clicked?x=1"
+    assert Client().get("/s/999999999/go").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("referer", "domain"),
+    [
+        ("https://News.Example.org:8443/page?q=1", "news.example.org"),
+        ("http://localhost:8080/", "localhost"),
+        ("http://[::1]:8080/", ""),  # not a host name the click record accepts
+        ("http://[broken/", ""),
+        ("not a url", ""),
+        ("", ""),
+        (None, ""),
+        ("http://ex_ample.com/", ""),
+        ("http://" + "a" * 254 + "/", ""),
+        ("http://" + "a" * 253 + "/", "a" * 253),
+        ("http://exa\x00mple.com/", ""),
+    ],
+)
+def test_referrer_domain(referer, domain):
+    assert referrer_domain(referer) == domain
+
+
+def test_search_finds_a_just_posted_story_by_a_unique_word(member):
+    word = f"zq{uuid.uuid4().hex[:10]}"
+    story = platform.post_story(member["id"], f"All about {word}", "https://example.com/s", "")
+    html = Client().get("/search", {"q": word}).content.decode()
+    assert story_ids(html) == [story["id"]]
+
+
+def test_search_states(client):
+    assert b'data-testid="search-empty-query"' in client.get("/search").content
+    html = client.get("/search", {"q": f"nothingmatches{uuid.uuid4().hex}"}).content.decode()
+    assert story_ids(html) == [] and "No story title matches" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"), [({"q": "x" * 101}, b"at most 100"), ({"q": "a\x00b"}, b"Null")]
+)
+def test_bad_searches_are_400_pages(client, params, message):
+    response = client.get("/search", params)
+    assert response.status_code == 400
+    assert message in response.content
+
+
+def test_search_pages_keep_the_query():
+    html = Client().get("/search", {"q": "cache"}).content.decode()
+    assert 'href="?q=cache&amp;page=2"' in html
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": "x" * 201}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "a\x00b"}, "title"),
+        ({"url": "javascript:alert(1)"}, "url"),
+        ({"url": "ftp://example.com/file"}, "url"),
+        ({"url": "https://exa\x00mple.com/"}, "url"),
+        ({"text": "y" * 5001}, "text"),
+        ({"text": "a\x00b"}, "text"),
+        ({"title": "two\nlines"}, "title"),  # refused by the platform, shown on the field
+    ],
+)
+def test_bad_stories_are_form_errors(member, login, fields, field):
+    response = post(login(member), **fields)
+    assert response.status_code == 200
+    assert f'data-testid="field-error-{field}"'.encode() in response.content
+
+
+def test_the_author_edits_and_deletes_a_story_others_cannot(make_member, login):
+    author, other = make_member(), make_member()
+    story = platform.post_story(author["id"], "Before", "https://example.com/e", "")
+    path = f"/s/{story['id']}"
+    client = login(author)
+    assert b'data-testid="edit-story"' in client.get(path).content
+    assert b'data-testid="edit-story"' not in login(other).get(path).content
+    assert (
+        login(other).post(f"{path}/edit", {"title": "Hijack", "url": "https://evil.example/"}).status_code
+        == 403
+    )
+    assert login(other).post(f"{path}/delete").status_code == 403
+
+    response = client.post(
+        f"{path}/edit", {"title": "After", "url": "https://example.com/e2", "text": "More."}
+    )
+    assert response.status_code == 302
+    assert b"After" in client.get(path).content
+
+    assert b"Delete this story?" in client.get(f"{path}/delete").content
+    assert client.post(f"{path}/delete").status_code == 302
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/s/999999999", "/s/99999999999999999999999", "/api/stories/999999999"])
+def test_unknown_stories_are_404s(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/newest", "/search?q=cache", "/u/user1"])
+@pytest.mark.parametrize("page", ["0", "x", "501", "1e3", "%EF%BC%92"])
+def test_bad_page_numbers_are_400_pages_everywhere(client, path, page):
+    joiner = "&" if "?" in path else "?"
+    response = client.get(f"{path}{joiner}page={page}")
+    assert response.status_code == 400
+    assert b"whole number" in response.content

@@ -61,8 +61,7 @@ class ErrorPages:
         if isinstance(exc, NotFound):
             return error_page(request, 404, "Not found", exc.detail)
         if isinstance(exc, NotAuthenticated):
-            # The session names a member the platform does not accept (deleted since): log in again.
-            request.session.flush()
+            # A call that needs a member, made for a visitor: log in first.
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         if isinstance(exc, Forbidden):
             return error_page(request, 403, "Not allowed", exc.detail)

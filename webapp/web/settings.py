@@ -66,8 +66,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True  # no script reads it
 SESSION_COOKIE_SAMESITE = "Lax"  # not sent on cross-site POSTs
 SESSION_COOKIE_AGE = 14 * 24 * 3600
-# The stack serves plain HTTP on loopback (README: what this is not); behind TLS, set these to True.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env("WEB_COOKIES_SECURE", "0") == "1"
+# The stack serves plain HTTP on loopback (README: what this is not); behind TLS, make these True.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 CSRF_FAILURE_VIEW = "web.errors.csrf_failure"
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 USE_TZ = True

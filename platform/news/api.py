@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.core.validators import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, File, NinjaAPI, Query, Schema
+from ninja import Field, File, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.files import UploadedFile
 from PIL import Image, UnidentifiedImageError
@@ -55,16 +55,32 @@ def _error(status: int):
     return handler
 
 
+class FieldError(Exception):
+    """Bad input found after parsing (for example an upload that is not a picture)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@api.exception_handler(FieldError)
+def field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
+    errors = [{"field": exc.field, "message": str(exc)}]
+    return api.create_response(request, {"detail": str(exc), "errors": errors}, status=400)
+
+
 api.add_exception_handler(services.NotFound, _error(404))
 api.add_exception_handler(services.Forbidden, _error(403))
 api.add_exception_handler(services.Conflict, _error(409))
 
 
 def acting_user(request: HttpRequest) -> int:
-    """The member on whose behalf the product calls."""
+    """The member on whose behalf the product calls (read through the cache: usually no query)."""
     raw = request.headers.get("X-Acting-User", "")
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise HttpError(401, "Log in first: this call needs the X-Acting-User header.")
+    if services.get_user(int(raw)) is None:
+        raise HttpError(401, f"No member {raw}: log in again.")
     return int(raw)
 
 
@@ -207,14 +223,14 @@ def _page(result: tuple[list[dict], bool], page: Page) -> dict:
 
 @api.post("/users", response={201: UserOut, 409: Detail}, summary="Sign up", tags=["members"])
 def sign_up(request: HttpRequest, body: SignUpIn):
-    return 201, services.create_user(body.username, body.password, body.name)
+    return Status(201, services.create_user(body.username, body.password, body.name))
 
 
 @api.post("/auth/login", response={200: UserOut, 401: Detail}, summary="Check a password", tags=["members"])
 def log_in(request: HttpRequest, body: LoginIn):
     user = services.authenticate(body.username, body.password)
     if user is None:
-        return 401, {"detail": "Wrong username or password."}
+        return Status(401, {"detail": "Wrong username or password."})
     return user
 
 
@@ -251,16 +267,16 @@ def upload_avatar(request: HttpRequest, user_id: int, image: File[UploadedFile])
 def _square_png(upload: UploadedFile) -> bytes:
     """Re-encode an uploaded picture as a small PNG; refuse what is not a picture."""
     if upload.size > settings.AVATAR_MAX_BYTES:
-        raise HttpError(400, f"The picture is larger than {settings.AVATAR_MAX_BYTES // 1024} KB.")
+        raise FieldError("image", f"The picture is larger than {settings.AVATAR_MAX_BYTES // 1024} KB.")
     try:
         with Image.open(upload) as picture:
             if picture.format not in ("PNG", "JPEG", "GIF", "WEBP"):
-                raise HttpError(400, "The picture must be a PNG, JPEG, GIF or WebP image.")
+                raise FieldError("image", "The picture must be a PNG, JPEG, GIF or WebP image.")
             picture.thumbnail((256, 256))
             output = io.BytesIO()
             picture.convert("RGBA").save(output, format="PNG", optimize=True)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
-        raise HttpError(400, "The file is not a picture this site can read.") from None
+        raise FieldError("image", "The file is not a picture this site can read.") from None
     return output.getvalue()
 
 
@@ -318,7 +334,7 @@ def list_stories(request: HttpRequest, page: Query[Page]):
 
 @api.post("/stories", response={201: StoryOut}, summary="Post a story", tags=["stories"])
 def post_story(request: HttpRequest, body: StoryIn):
-    return 201, services.create_story(acting_user(request), body.title, body.url, body.text)
+    return Status(201, services.create_story(acting_user(request), body.title, body.url, body.text))
 
 
 @api.get("/stories/{int:story_id}", response={200: StoryOut, 404: Detail}, tags=["stories"])
@@ -334,7 +350,7 @@ def edit_story(request: HttpRequest, story_id: int, body: StoryPatch):
 @api.delete("/stories/{int:story_id}", response={204: None, 403: Detail, 404: Detail}, tags=["stories"])
 def delete_story(request: HttpRequest, story_id: int):
     services.delete_story(story_id, acting_user(request))
-    return 204, None
+    return Status(204, None)
 
 
 @api.post("/stories/{int:story_id}/clicks", response={200: ClickOut, 404: Detail}, tags=["stories"])

@@ -1,8 +1,12 @@
 import pytest
 from django.conf import settings
 from django.test import Client
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from news.cache import cache
+
+# The image's code folder is read-only for its user: keep Hypothesis's examples in /tmp.
+set_hypothesis_home_dir("/tmp/hypothesis")
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
+import io
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 
 from news.models import Story, User
 
@@ -60,3 +62,40 @@ def test_probes_need_no_token_and_name_the_node(client, settings):
 def test_the_openapi_schema_is_generated_from_the_code(api):
     schema = api.get("/api/v1/openapi.json").json()
     assert "/api/v1/stories" in schema["paths"]
+
+
+def test_an_unknown_acting_member_is_a_401_not_a_500(api):
+    response = api.post(
+        "/api/v1/stories",
+        {"title": "Ghost", "url": "https://example.com"},
+        content_type="application/json",
+        HTTP_X_ACTING_USER="999999999",
+    )
+    assert response.status_code == 401
+    assert "No member" in response.json()["detail"]
+
+
+def test_an_upload_that_is_not_a_picture_names_the_field(api, stories):
+    author = stories[0].author_id
+    response = api.post(
+        f"/api/v1/users/{author}/avatar",
+        {"image": io.BytesIO(b"GIF89a but not really")},
+        HTTP_X_ACTING_USER=str(author),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "image", "message": "The file is not a picture this site can read."}
+    ]
+
+
+def test_a_picture_is_reencoded_as_a_small_png(api, stories):
+    author = stories[0].author_id
+    upload = io.BytesIO()
+    Image.new("RGB", (1200, 800), "orange").save(upload, format="JPEG")
+    upload.seek(0)
+    upload.name = "me.jpg"
+    response = api.post(f"/api/v1/users/{author}/avatar", {"image": upload}, HTTP_X_ACTING_USER=str(author))
+    assert response.status_code == 200, response.content
+    assert response.json()["avatar_version"] == 1
+    picture = Image.open(io.BytesIO(api.get(f"/api/v1/users/{author}/avatar").content))
+    assert (picture.format, max(picture.size)) == ("PNG", 256)

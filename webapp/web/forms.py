@@ -10,14 +10,15 @@ AVATAR_MAX_BYTES = 2 * 1024 * 1024  # the platform's limit too
 AVATAR_TYPES = "image/png,image/jpeg,image/gif,image/webp"
 
 
-def refused(form: forms.Form, exc: ValidationFailed, unnamed_field: str | None = None) -> None:
-    """Show the platform's 400 on the form: each error on its field, the rest on the form
-    (or on `unnamed_field`, when the caller knows which field a reason without a name is about)."""
+def refused(form: forms.Form, exc: ValidationFailed, aliases: dict[str, str] | None = None) -> None:
+    """Show the platform's 400 on the form: each error on its field (the platform's name
+    for it, or its alias on this form), the rest on the form as a whole."""
     if not exc.errors:
-        form.add_error(unnamed_field, exc.detail)
+        form.add_error(None, exc.detail)
     for error in exc.errors:
         # The platform names fields by location, e.g. "body.title".
         field = str(error.get("field", "")).rsplit(".", 1)[-1]
+        field = (aliases or {}).get(field, field)
         form.add_error(field if field in form.fields else None, error.get("message") or exc.detail)
 
 

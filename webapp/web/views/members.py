@@ -76,8 +76,8 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
             if picture:
                 platform.upload_avatar(me.id, picture.name, picture.read(), picture.content_type)
         except ValidationFailed as exc:
-            # A refused picture comes back without a field name: it belongs to the picture.
-            refused(form, exc, unnamed_field="avatar" if picture else None)
+            # The platform calls the uploaded picture "image"; this form calls it "avatar".
+            refused(form, exc, aliases={"image": "avatar"})
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("settings-profile")

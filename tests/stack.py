@@ -1,6 +1,7 @@
 """Helpers to drive and inspect the running stack from the host."""
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -20,11 +21,19 @@ def compose_command(*args: str) -> list[str]:
     return [*command, *args]
 
 
+class ComposeError(subprocess.CalledProcessError):
+    """A failed compose command, whose message includes what it printed on stderr."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}\n{self.stderr}"
+
+
 def compose(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `docker compose ARGS` for this project and return the finished process."""
-    return subprocess.run(
-        compose_command(*args), capture_output=True, text=True, check=check, timeout=timeout
-    )
+    result = subprocess.run(compose_command(*args), capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise ComposeError(result.returncode, result.args, result.stdout, result.stderr)
+    return result
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float = 0.5, what: str = "") -> Any:
@@ -78,3 +87,28 @@ def haproxy_status(stats_url: str, backend: str) -> dict[str, str]:
 
 def served_by(response: requests.Response) -> str:
     return response.headers.get("X-Served-By", "?")
+
+
+class Visitor:
+    """A person using the site through the edge with a requests session (cookies, CSRF)."""
+
+    def __init__(self, edge: str) -> None:
+        self.edge = edge
+        self.session = requests.Session()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.session.get(f"{self.edge}{path}", timeout=10, **kwargs)
+
+    def submit(self, path: str, data: dict, form_path: str | None = None) -> requests.Response:
+        """Fill in and post the form at `form_path` (default: `path`), as a browser does."""
+        form = self.get(form_path or path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert token, f"no form with a CSRF token at {form_path or path}"
+        return self.session.post(
+            f"{self.edge}{path}", data={"csrfmiddlewaretoken": token.group(1), **data}, timeout=10
+        )
+
+    def sign_up(self, username: str, password: str = "correct horse battery") -> "Visitor":
+        response = self.submit("/signup", {"username": username, "name": username, "password": password})
+        assert response.status_code == 200 and f"@{username}" in response.text, response.text[-500:]
+        return self

@@ -1,6 +1,7 @@
 """Checks on the repository itself, which need no running stack."""
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,4 +22,5 @@ def test_services_sharing_a_library_pin_the_same_version():
 
 def test_no_python_package_is_named_platform():
     """A package called `platform` would shadow the standard library module."""
-    assert not list(ROOT.glob("**/platform/__init__.py"))
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert not [path for path in tracked.splitlines() if path.endswith("platform/__init__.py")]

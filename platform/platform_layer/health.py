@@ -63,8 +63,12 @@ def _rabbitmq_port() -> None:
         pass
 
 
+# Celery's own plumbing (remote-control replies, native delayed delivery): not work queues.
+CELERY_INTERNAL = (".pidbox", "celery_delayed_", "celeryev.")
+
+
 def _rabbitmq_queues() -> dict[str, Any]:
-    """Queue depths and consumer counts, from the RabbitMQ management API."""
+    """Depth and consumer count of each work queue, from the RabbitMQ management API."""
     url = urlsplit(settings.BROKER_URL)
     response = requests.get(
         f"{settings.RABBITMQ_API_URL}/queues",
@@ -73,7 +77,8 @@ def _rabbitmq_queues() -> dict[str, Any]:
         timeout=2,
     )
     response.raise_for_status()
-    return {"queues": sorted(response.json(), key=lambda queue: queue["name"])}
+    queues = [q for q in response.json() if not any(part in q["name"] for part in CELERY_INTERNAL)]
+    return {"queues": sorted(queues, key=lambda queue: queue["name"])}
 
 
 def readiness() -> dict[str, dict[str, Any]]:

@@ -1,0 +1,39 @@
+"""The cache is optional: with Redis stopped, pages come from Postgres; when it is
+back, the cache fills again."""
+
+import time
+
+import requests
+
+from stack import compose, wait_for
+
+PAGES = ("/", "/newest", "/u/user1", "/search?q=redis", "/api/users/user2")
+
+
+def test_pages_keep_answering_without_the_cache_and_it_refills_after(edge):
+    try:
+        compose("stop", "redis")
+        started = time.monotonic()
+        for _ in range(3):
+            for page in PAGES:
+                response = requests.get(f"{edge}{page}", timeout=10)
+                assert response.status_code == 200, (
+                    f"{page} answered {response.status_code} without the cache"
+                )
+        print(f"\n{3 * len(PAGES)} pages without the cache in {time.monotonic() - started:.1f}s")
+        status = requests.get(f"{edge}/status.json", timeout=10).json()
+        assert status["dependencies"]["redis"]["ok"] is False, "the outage is visible on /status"
+    finally:
+        compose("start", "redis")
+    wait_for(
+        lambda: requests.get(f"{edge}/status.json", timeout=10).json()["dependencies"]["redis"]["ok"],
+        timeout=60,
+        what="Redis back on /status",
+    )
+
+    def refilled() -> bool:
+        requests.get(f"{edge}/api/users/user3", timeout=10)
+        caches = requests.get(f"{edge}/status.json", timeout=10).json()["caches"]["caches"]
+        return caches.get("user", {}).get("hits", 0) > 0
+
+    wait_for(refilled, timeout=30, what="the emptied cache to serve hits again")

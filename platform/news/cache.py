@@ -22,6 +22,8 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from platform_layer.dns import resolve
+
 log = logging.getLogger(__name__)
 
 STATS_KEY = "cache.stats"
@@ -59,9 +61,24 @@ return 1
 """
 
 
+class _Connection(redis.Connection):
+    """A Redis connection whose name lookup has the connect deadline too."""
+
+    def _connect(self):
+        resolve(self.host, self.port, self.socket_connect_timeout)
+        return super()._connect()
+
+
+def client(url: str, timeout: float) -> redis.Redis:
+    """A Redis client for which a dead or vanished server costs at most ~`timeout` per call."""
+    return redis.Redis.from_url(
+        url, connection_class=_Connection, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+
+
 class Cache:
     def __init__(self, url: str, timeout: float, cooldown: float = 2.0) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self.client = client(url, timeout)
         self._get_and_count = self.client.register_script(_GET_AND_COUNT)
         self._get_many_and_count = self.client.register_script(_GET_MANY_AND_COUNT)
         self._set_if_newer = self.client.register_script(_SET_IF_NEWER)

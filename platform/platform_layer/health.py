@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 import requests
 from django.conf import settings
 from django.db import connection
+
+from news.cache import client as cache_client
+from platform_layer.dns import resolve
 
 
 def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
@@ -36,11 +38,7 @@ def _postgres() -> dict[str, Any]:
 
 
 def _redis() -> dict[str, Any]:
-    client = redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-    )
+    client = cache_client(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)
     memory = client.info("memory")
     stats = client.info("stats")
     return {
@@ -59,8 +57,11 @@ def _broker_address() -> tuple[str, int]:
 
 
 def _rabbitmq_port() -> None:
-    with socket.create_connection(_broker_address(), timeout=1):
-        pass
+    host, port = _broker_address()
+    family, kind, proto, _, address = resolve(host, port, timeout=1)[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.settimeout(1)
+        sock.connect(address)
 
 
 # Celery's own plumbing (remote-control replies, native delayed delivery): not work queues.
@@ -70,6 +71,8 @@ CELERY_INTERNAL = (".pidbox", "celery_delayed_", "celeryev.")
 def _rabbitmq_queues() -> dict[str, Any]:
     """Depth and consumer count of each work queue, from the RabbitMQ management API."""
     url = urlsplit(settings.BROKER_URL)
+    api = urlsplit(settings.RABBITMQ_API_URL)
+    resolve(api.hostname or "rabbitmq", api.port or 80, timeout=2)  # requests' own lookup has no deadline
     response = requests.get(
         f"{settings.RABBITMQ_API_URL}/queues",
         auth=(url.username or "guest", url.password or "guest"),

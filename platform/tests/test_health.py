@@ -5,7 +5,8 @@ import time
 import pytest
 
 from jobs.models import JobRun
-from platform_layer import health
+from news.cache import Cache
+from platform_layer import dns, health
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,23 @@ def test_a_dead_cache_is_reported_quickly_not_raised(settings):
     assert "Error" in checks["redis"]["error"]
     assert checks["postgres"]["ok"] is True
     assert time.perf_counter() - started < 5
+
+
+def test_a_vanished_host_costs_the_deadline_not_the_resolvers_retries():
+    # A stopped container's name is gone from Docker's DNS: depending on the engine
+    # and the host's resolvers, the lookup fails at once or hangs for seconds.
+    started = time.perf_counter()
+    with pytest.raises(OSError):
+        dns.resolve("no-such-service", 6379, timeout=0.3)
+    assert time.perf_counter() - started < 2
+
+
+def test_a_cache_whose_host_vanished_is_a_quick_miss():
+    vanished = Cache("redis://no-such-service:6379/0", timeout=0.25)
+    started = time.perf_counter()
+    assert vanished.get("user", "user.1") is None
+    assert vanished.errors == 1
+    assert time.perf_counter() - started < 2
 
 
 def test_status_reports_queue_depths_cache_counters_and_last_runs(api):

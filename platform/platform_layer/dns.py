@@ -22,4 +22,4 @@ def resolve(host: str, port: int, timeout: float) -> list[tuple]:
     try:
         return future.result(timeout)
     except LookupTimeout:
-        raise socket.timeout(f"looking up {host!r} took over {timeout}s") from None
+        raise TimeoutError(f"looking up {host!r} took over {timeout}s") from None

@@ -8,7 +8,6 @@ milliseconds, so a lookup gets the same deadline as the connect that follows it.
 
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as LookupTimeout
 
 # getaddrinfo cannot be interrupted: it runs in a small pool and the caller stops
 # waiting at the deadline. When every thread is stuck on a dead name, new lookups
@@ -17,9 +16,9 @@ _lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns-lookup")
 
 
 def resolve(host: str, port: int, timeout: float) -> list[tuple]:
-    """socket.getaddrinfo for a TCP connection, or socket.timeout after `timeout` seconds."""
+    """socket.getaddrinfo for a TCP connection, or TimeoutError after `timeout` seconds."""
     future = _lookups.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
         return future.result(timeout)
-    except LookupTimeout:
+    except TimeoutError:  # the future's wait, not the lookup: getaddrinfo raises gaierror
         raise TimeoutError(f"looking up {host!r} took over {timeout}s") from None

@@ -1,25 +1,112 @@
-"""The jobs the consumers run. Each is idempotent: a redelivered message has one effect."""
+"""The jobs the consumers run. Each is idempotent: a redelivered message has one effect.
+
+Errors of the database connection (Postgres restarting, say) are retried with
+back-off, a bounded number of times; any other failure, or running out of retries,
+rejects the message, and RabbitMQ moves it to the `jobs.dead-letter` queue.
+"""
 
 import logging
 import socket
+from collections.abc import Callable
+from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
+from jobqueue import task_name
 from jobs.models import JobRun
+from news import exports, rollups, services, suggestions, timelines
+from news.models import ReferrerVisits
 from worker import app
 
 log = logging.getLogger(__name__)
 
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "max_retries": 5,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+}
 
-@app.task(name="jobs.heartbeat")
-def heartbeat(slot: str, published_by: str = "") -> bool:
-    """Record that the heartbeat scheduled for `slot` ran. Returns False for a duplicate."""
+
+# --- Work the platform asks for (through its outbox) --------------------------------------
+
+
+@app.task(name="jobs.fanout", **RETRY)
+def fanout(story_id: int) -> int:
+    """Write a new story into its author's followers' timelines, in batches."""
+    return timelines.fan_out(story_id)
+
+
+class ExportTask(app.Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Failed for good: the member's page says so instead of waiting forever."""
+        exports.fail(kwargs.get("export_id", ""), "The export could not be built. Please try again.")
+
+
+@app.task(name="jobs.export", base=ExportTask, **RETRY)
+def export(export_id: str) -> bool:
+    """Build a member's data export (schedule, then poll)."""
+    return exports.build(export_id)
+
+
+# --- Periodic jobs, published by cron: one run per (job, slot) ------------------------------
+
+
+def run_once(job: str, slot: str, published_by: str, work: Callable[[datetime], object]) -> bool:
+    """Do a scheduled job's work for its slot, unless that slot was already done.
+
+    The (job, slot) row and the work commit together, so a duplicate message (two
+    cron containers, a redelivery) finds the row and does nothing. Returns False then.
+    """
     try:
         with transaction.atomic():
-            JobRun.objects.create(
-                job="heartbeat", slot=slot, published_by=published_by, consumed_by=socket.gethostname()
+            run = JobRun.objects.create(
+                job=job, slot=slot, published_by=published_by, consumed_by=socket.gethostname()
             )
+            run.refresh_from_db(fields=["slot"])
+            work(run.slot)
     except IntegrityError:
-        log.info("heartbeat %s already recorded: duplicate delivery ignored", slot)
+        log.info("%s for %s already done: duplicate message ignored", job, slot)
         return False
     return True
+
+
+def _scheduled(job: str, work: Callable[[datetime], object]):
+    @app.task(name=task_name(job), **RETRY)
+    def task(slot: str, published_by: str = "") -> bool:
+        return run_once(job, slot, published_by, work)
+
+    task.__doc__ = work.__doc__
+    return task
+
+
+def _nothing(slot: datetime) -> None:
+    """A heartbeat: proves cron, RabbitMQ and the consumers are all alive."""
+
+
+def _rollup_hourly(slot: datetime) -> None:
+    """Visits per referring domain in the hour before the slot."""
+    rollups.roll_up(ReferrerVisits.HOUR, rollups.previous_bucket(ReferrerVisits.HOUR, slot))
+
+
+def _rollup_daily(slot: datetime) -> None:
+    """Visits per referring domain on the day before the slot."""
+    rollups.roll_up(ReferrerVisits.DAY, rollups.previous_bucket(ReferrerVisits.DAY, slot))
+
+
+def _refresh_suggestions(slot: datetime) -> None:
+    """Every member's suggested stories, from the last week's clicks."""
+    suggestions.refresh_all()
+
+
+def _purge_stories(slot: datetime) -> None:
+    """Stories older than STORY_RETENTION_DAYS, with their cache keys."""
+    services.purge_stories(settings.STORY_RETENTION_DAYS)
+
+
+heartbeat = _scheduled("heartbeat", _nothing)
+rollup_hourly = _scheduled("rollup-hourly", _rollup_hourly)
+rollup_daily = _scheduled("rollup-daily", _rollup_daily)
+refresh_suggestions = _scheduled("refresh-suggestions", _refresh_suggestions)
+purge_stories = _scheduled("purge-stories", _purge_stories)

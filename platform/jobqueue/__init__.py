@@ -1,8 +1,10 @@
-"""The message contract between the publishers (cron, the platform) and the consumers.
+"""The message contract between the publishers (cron, the platform's outbox relay and
+click publisher) and the consumers.
 
-Both sides build their Celery app here, so queue declarations always match:
-RabbitMQ refuses a second declaration of a queue with other arguments.
+Every side declares queues from here, so declarations always match: RabbitMQ refuses
+a second declaration of a queue with other arguments.
 https://docs.celeryq.dev/en/stable/userguide/configuration.html
+https://www.rabbitmq.com/docs/quorum-queues
 """
 
 import os
@@ -11,25 +13,77 @@ from datetime import UTC, datetime, timedelta
 from celery import Celery
 from kombu import Exchange, Queue
 
-JOBS_QUEUE = "jobs"
+JOBS_QUEUE = "jobs"  # Celery tasks: fan-out, exports, cron's periodic jobs
+CLICKS_QUEUE = "clicks"  # the click stream: plain JSON events, published and consumed with pika
+DEAD_LETTER_EXCHANGE = "dead-letter"
+# A message delivered this many times without being acknowledged (a consumer crashed
+# on it, or rejected it for a retry) is dead-lettered instead of tried again.
+DELIVERY_LIMIT = 5
 
-# Every periodic job cron may publish, with the length of its schedule slot.
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}.dead-letter"
+
+
+def queue_arguments(queue: str) -> dict:
+    """Durable quorum queue whose poison messages go to `<queue>.dead-letter`.
+
+    Quorum queues are replicated and, with RabbitMQ 4, safe for Celery (no global
+    QoS: Celery detects the queue type and uses per-consumer prefetch).
+    """
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": dead_letter_queue(queue),
+        # Dead-letter with confirms, so a dead letter cannot be lost on its way
+        # (RabbitMQ requires reject-publish overflow for this strategy).
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+def dead_letter_queues() -> list[Queue]:
+    """Where rejected and over-delivered messages wait, visible in the RabbitMQ UI."""
+    exchange = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+    return [
+        Queue(
+            dead_letter_queue(queue),
+            exchange,
+            routing_key=dead_letter_queue(queue),
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+        for queue in (JOBS_QUEUE, CLICKS_QUEUE)
+    ]
+
+
+# Every periodic job cron may publish, with the length of its schedule slot. The
+# slot's start is the run's identity: consumers do each (job, slot) once.
 SCHEDULES: dict[str, timedelta] = {
     "heartbeat": timedelta(minutes=1),
+    "rollup-hourly": timedelta(hours=1),
+    "rollup-daily": timedelta(days=1),
+    "refresh-suggestions": timedelta(hours=1),
+    "purge-stories": timedelta(days=1),
 }
+
+
+def task_name(job: str) -> str:
+    """The Celery task that does a scheduled job: rollup-hourly -> jobs.rollup_hourly."""
+    return f"jobs.{job.replace('-', '_')}"
 
 
 def make_app(broker_url: str | None = None) -> Celery:
     app = Celery("scale", broker=broker_url or os.environ["BROKER_URL"])
     app.conf.update(
-        # Quorum queue: replicated, durable, and safe with RabbitMQ 4 (no global QoS;
-        # Celery detects the queue type and uses per-consumer prefetch).
         task_queues=[
             Queue(
                 JOBS_QUEUE,
-                Exchange(JOBS_QUEUE, type="direct"),
+                # A topic exchange: Celery's native delayed delivery (retry back-off on
+                # quorum queues) works with topic exchanges only.
+                Exchange(JOBS_QUEUE, type="topic"),
                 routing_key=JOBS_QUEUE,
-                queue_arguments={"x-queue-type": "quorum"},
+                queue_arguments=queue_arguments(JOBS_QUEUE),
             )
         ],
         task_default_queue=JOBS_QUEUE,
@@ -42,8 +96,11 @@ def make_app(broker_url: str | None = None) -> Celery:
         # Acknowledge after the work is committed; a consumer killed mid-task gets it redelivered.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # A task that fails for good is rejected, not acknowledged: RabbitMQ moves it
+        # to the dead-letter queue, where it can be read and replayed.
+        task_acks_on_failure_or_timeout=False,
         worker_prefetch_multiplier=1,
-        # Results live in Postgres (jobs.JobRun), not in a result backend.
+        # Results live in Postgres (jobs.JobRun, jobs.Export), not in a result backend.
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
     )

@@ -1,5 +1,7 @@
 """What the consumers have done, kept where the platform can report it."""
 
+import uuid
+
 from django.db import models
 
 
@@ -22,3 +24,37 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}@{self.slot:%Y-%m-%dT%H:%M}"
+
+
+class OutboxMessage(models.Model):
+    """A message to publish, written in the same transaction as the change it announces
+    (the transactional outbox). The relay (`manage.py relay`) publishes it with
+    publisher confirms and deletes it; RabbitMQ being down delays it, never drops it."""
+
+    task = models.CharField(max_length=64)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.kwargs})"
+
+
+class Export(models.Model):
+    """A member's request for a copy of their data: scheduled, then polled."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey("news.User", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=8,
+        default=QUEUED,
+        choices=[(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"), (FAILED, "failed")],
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent done")
+    result = models.BinaryField(null=True, help_text="the JSON document, once done")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True)

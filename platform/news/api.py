@@ -8,6 +8,7 @@ platform trusts it because the caller presented the web tier's token
 """
 
 import io
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -21,8 +22,9 @@ from ninja.files import UploadedFile
 from PIL import Image, UnidentifiedImageError
 from pydantic import AfterValidator, StringConstraints
 
-from jobs.models import JobRun
-from news import services
+from jobs import outbox
+from jobs.models import Export, JobRun
+from news import exports, rollups, services, suggestions, timelines
 from platform_layer import health
 
 # A picture of more pixels than this is refused before it is decoded (a decompression bomb).
@@ -209,6 +211,35 @@ class Suggestions(Schema):
     computed_at: datetime | None
 
 
+class FanoutOut(Schema):
+    delivered: int
+    followers: int
+
+
+class ExportOut(Schema):
+    id: uuid.UUID
+    status: str
+    progress: int
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class DomainVisits(Schema):
+    domain: str
+    visits: int
+
+
+class Bucket(Schema):
+    bucket_start: datetime
+    domains: list[DomainVisits]
+
+
+class ReferrersOut(Schema):
+    day: Bucket
+    hours: list[Bucket]
+
+
 class Detail(Schema):
     detail: str
 
@@ -318,10 +349,52 @@ def timeline(request: HttpRequest, user_id: int, page: Query[Page]):
     return _page(services.timeline(user_id, page.limit, page.offset), page)
 
 
-@api.get("/users/{int:user_id}/suggestions", response=Suggestions, tags=["stories"])
-def suggestions(request: HttpRequest, user_id: int):
-    """Suggested stories, pre-generated off-line from clicks and follows (not built yet)."""
-    return {"items": [], "computed_at": None}
+@api.get("/users/{int:user_id}/suggestions", response={200: Suggestions, 403: Detail}, tags=["stories"])
+def get_suggestions(request: HttpRequest, user_id: int):
+    """Suggested stories, pre-generated off-line from clicks and follows (news.suggestions)."""
+    if acting_user(request) != user_id:
+        raise services.Forbidden("Suggestions are their member's own.")
+    story_ids, computed_at = suggestions.get(user_id)
+    return {"items": services.get_stories(story_ids), "computed_at": computed_at}
+
+
+# --- Exports: schedule, then poll -----------------------------------------------------------
+
+
+@api.post("/users/{int:user_id}/exports", response={202: ExportOut, 403: Detail}, tags=["exports"])
+def request_export(request: HttpRequest, user_id: int):
+    """Ask for a copy of one's data. Answers at once with the job; poll it until `done`."""
+    if acting_user(request) != user_id:
+        raise services.Forbidden("Members export their own data only.")
+    return Status(202, exports.request(user_id))
+
+
+def _own_export(request: HttpRequest, export_id: uuid.UUID) -> Export:
+    export = exports.get(export_id, acting_user(request))
+    if export is None:
+        raise services.NotFound(f"No export {export_id}.")
+    return export
+
+
+@api.get("/exports/{uuid:export_id}", response={200: ExportOut, 404: Detail}, tags=["exports"])
+def get_export(request: HttpRequest, export_id: uuid.UUID):
+    return _own_export(request, export_id)
+
+
+@api.get(
+    "/exports/{uuid:export_id}/download", response={200: None, 404: Detail, 409: Detail}, tags=["exports"]
+)
+def download_export(request: HttpRequest, export_id: uuid.UUID):
+    """The export's JSON document, once its status is `done`."""
+    export = _own_export(request, export_id)
+    if export.status != Export.DONE:
+        raise services.Conflict(f"The export is {export.status}, not ready yet.")
+    document = Export.objects.values_list("result", flat=True).get(pk=export.pk)
+    response = HttpResponse(bytes(document), content_type="application/json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="scale-news-export-{export.created_at:%Y%m%d}.json"'
+    )
+    return response
 
 
 # --- Stories ------------------------------------------------------------------------------
@@ -335,6 +408,13 @@ def list_stories(request: HttpRequest, page: Query[Page]):
 @api.post("/stories", response={201: StoryOut}, summary="Post a story", tags=["stories"])
 def post_story(request: HttpRequest, body: StoryIn):
     return Status(201, services.create_story(acting_user(request), body.title, body.url, body.text))
+
+
+@api.get("/stories/{int:story_id}/fanout", response={200: FanoutOut, 404: Detail}, tags=["stories"])
+def fanout_progress(request: HttpRequest, story_id: int):
+    """How many of its author's followers have the story in their timeline yet."""
+    services.get_story(story_id)  # 404 for a story that does not exist
+    return timelines.progress(story_id)
 
 
 @api.get("/stories/{int:story_id}", response={200: StoryOut, 404: Detail}, tags=["stories"])
@@ -364,6 +444,15 @@ def search(request: HttpRequest, query: Query[SearchIn]):
     return _page(services.search(query.q, query.limit, query.offset), query)
 
 
+# --- Analytics: precalculated results ----------------------------------------------------
+
+
+@api.get("/analytics/referrers", response=ReferrersOut, tags=["analytics"])
+def referrers(request: HttpRequest):
+    """Visits per referring domain: yesterday's total and the last 24 hours, from the rollups."""
+    return rollups.report()
+
+
 # --- Operations ---------------------------------------------------------------------------
 
 
@@ -375,10 +464,16 @@ class JobRunOut(Schema):
     finished_at: datetime
 
 
+class OutboxOut(Schema):
+    waiting: int
+    oldest_seconds: float
+
+
 class StatusOut(Schema):
     node: str
     dependencies: dict
     caches: dict
+    outbox: OutboxOut
     last_runs: list[JobRunOut]
 
 
@@ -390,5 +485,6 @@ def status(request: HttpRequest):
         "node": settings.NODE_NAME,
         "dependencies": health.dependencies(),
         "caches": services.cache_stats(),
+        "outbox": outbox.backlog(),
         "last_runs": list(latest),
     }

@@ -1,6 +1,7 @@
 """The demo product's data: members, who follows whom, stories and their clicks."""
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
@@ -88,3 +89,51 @@ class Click(models.Model):
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     referrer_domain = models.CharField(max_length=253, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The click event's id: a redelivered event is stored once.
+    event_id = models.UUIDField(null=True, unique=True)
+
+
+class TimelineEntry(models.Model):
+    """One story in one member's home timeline (fan-out on write).
+
+    Posting writes the author's own entry inline; the fan-out consumer writes the
+    followers' entries off-line, in batches. Unique on (member, story), so a
+    redelivered fan-out message has one effect.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Indexed (the default for a foreign key): fan-out progress, and deleting a story.
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+    # Copied from the story, so that a timeline page is one index range, with no join.
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "story"], name="timeline_once")]
+        indexes = [models.Index(fields=["user", "-created_at", "-story"], name="timeline_newest")]
+
+
+class Suggestions(models.Model):
+    """Suggested stories for one member: a pre-generated index, computed off-line from
+    clicks and the follow graph, read with one primary-key lookup."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    story_ids = ArrayField(models.BigIntegerField())
+    computed_at = models.DateTimeField()
+
+
+class ReferrerVisits(models.Model):
+    """Precalculated: visits per referring domain per hour and per day, the article's
+    own example. Written by the rollup jobs; the analytics page reads only this."""
+
+    HOUR, DAY = "hour", "day"
+
+    period = models.CharField(max_length=4, choices=[(HOUR, "hour"), (DAY, "day")])
+    bucket_start = models.DateTimeField()
+    domain = models.CharField(max_length=253, help_text="'' for visits with no referrer")
+    visits = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "bucket_start", "domain"], name="one_count_per_bucket")
+        ]

@@ -22,8 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from jobs import outbox
+from news import clicks, timelines
 from news.cache import cache
-from news.models import Avatar, Click, Follow, Story, User
+from news.models import Avatar, Follow, Story, User
 
 RECORD_TTL = 3600  # user.<id>, story.<id>: long, since writes go through the cache
 LIST_FRESH = 10  # seconds a cached page of ids is served without question
@@ -145,6 +147,7 @@ def follow(follower_id: int, followee_id: int) -> dict:
     _, created = Follow.objects.get_or_create(follower_id=follower_id, followee_id=followee_id)
     if created:
         _count_follow(follower_id, followee_id, +1)
+        timelines.backfill(follower_id, followee_id)
     return _write_through_user(followee_id)
 
 
@@ -155,6 +158,7 @@ def unfollow(follower_id: int, followee_id: int) -> dict:
     deleted, _ = Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).delete()
     if deleted:
         _count_follow(follower_id, followee_id, -1)
+        timelines.remove(follower_id, followee_id)
     return _write_through_user(followee_id)
 
 
@@ -232,7 +236,11 @@ def _write_through_story(story: Story) -> None:
 
 @transaction.atomic
 def create_story(author_id: int, title: str, url: str, text: str) -> dict:
+    """Inline: the story, the author's own timeline entry and the fan-out message, in one
+    transaction. The followers' timelines are the fan-out consumer's job (news.timelines)."""
     story = Story.objects.create(author_id=author_id, title=title, url=url, text=text)
+    timelines.add_own(story)
+    outbox.enqueue("jobs.fanout", story_id=story.pk)
     _write_through_story(story)
     transaction.on_commit(lambda: cache.new_generation("story-list"))
     return {**_story_record(story), "author": User.objects.get(pk=author_id).as_dict()}
@@ -384,14 +392,9 @@ def search(query: str, limit: int, offset: int) -> tuple[list[dict], bool]:
 
 
 def timeline(user_id: int, limit: int, offset: int) -> tuple[list[dict], bool]:
-    """The stories of the members this member follows, newest first."""
-    followees = Follow.objects.filter(follower_id=user_id).values("followee_id")
-    ids = list(
-        Story.objects.filter(author_id__in=followees)
-        .order_by("-created_at", "-id")
-        .values_list("pk", flat=True)[offset : offset + limit + 1]
-    )
-    page, has_more = _page(ids, limit)
+    """The stories of the members this member follows, newest first: written ahead by
+    the fan-out (news.timelines), so reading is one index range."""
+    page, has_more = _page(timelines.page(user_id, limit, offset), limit)
     return get_stories(page), has_more
 
 
@@ -406,9 +409,10 @@ def stories_by(user_id: int, limit: int, offset: int) -> tuple[list[dict], bool]
 
 
 def record_click(story_id: int, user_id: int | None, referrer_domain: str) -> str:
-    """Record a click through to a story; return the URL to redirect to."""
+    """Record a click through to a story (an event on the click stream); return the URL
+    to redirect to."""
     story = get_story(story_id)
-    Click.objects.create(story_id=story_id, user_id=user_id, referrer_domain=referrer_domain)
+    clicks.record(story_id, user_id, referrer_domain)
     return story["url"]
 
 

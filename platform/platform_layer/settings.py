@@ -79,10 +79,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_BYTES + 64 * 1024
 BROKER_URL = env("BROKER_URL")
 RABBITMQ_API_URL = env("RABBITMQ_API_URL", "http://rabbitmq:15672/api")
 
+# --- Off-line work ------------------------------------------------------------------
+# The daily purge job deletes stories older than this (the demo world spans 60 days).
+STORY_RETENTION_DAYS = int(env("STORY_RETENTION_DAYS", "365"))
+
 # --- Logging: everything to stdout, where `docker compose logs` finds it ---------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # pika narrates every connection at INFO; its warnings are enough.
+    "loggers": {"pika": {"level": "WARNING"}},
 }

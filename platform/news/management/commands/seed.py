@@ -8,8 +8,11 @@ stories load in seconds. The cache is flushed after a reset, since it would
 otherwise hold members and stories that no longer exist.
 """
 
+import heapq
+import itertools
 import random
 import time
+import uuid
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
@@ -17,6 +20,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from jobqueue import slot_start
+from jobs import outbox
+from news import rollups, timelines
 from news.cache import cache
 from news.models import User
 
@@ -44,6 +50,7 @@ REFERRERS = [
 DEMO_PASSWORD = "demo-password"  # every demo member logs in with it; see the README
 CELEBRITIES = 5  # accounts followed by most members: the skew that makes fan-out hard
 DAYS = 60
+CLICK_DAYS = 7  # clicks span the last week: the rollups and suggestions look at it
 
 
 class Command(BaseCommand):
@@ -71,20 +78,31 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         with transaction.atomic(), connection.cursor() as cursor:
             if options["reset"]:
-                tables = "news_click, news_follow, news_story, news_avatar, news_user"
+                tables = (
+                    "news_click, news_follow, news_story, news_avatar, news_user, news_timelineentry, "
+                    "news_suggestions, news_referrervisits, jobs_export"
+                )
                 cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
             user_ids = self._members(cursor, rng, users)
-            follows = self._follows(cursor, rng, user_ids)
-            story_ids = self._stories(cursor, rng, user_ids, stories)
+            followees = self._follows(cursor, rng, user_ids)
+            stories_by = self._stories(cursor, rng, user_ids, stories)
+            entries = self._timelines(cursor, followees, stories_by)
+            story_ids = sorted(story_id for by_author in stories_by.values() for _, story_id in by_author)
             clicks = self._clicks(
                 cursor, rng, user_ids, story_ids, int(stories * options["clicks_per_story"])
             )
+            # Precalculated results for the history just loaded; from now on, the rollup jobs.
+            rollups.backfill(CLICK_DAYS)
+            # Suggestions are the consumers' job: ask for a run, published when this commits.
+            slot = slot_start("refresh-suggestions").isoformat()
+            outbox.enqueue("jobs.refresh_suggestions", slot=slot, published_by="seed")
         if options["reset"]:
             cache.flush()
+        follows = sum(len(f) for f in followees.values())
         self.stdout.write(
             self.style.SUCCESS(
-                f"Loaded {users} members, {follows} follows, {stories} stories and {clicks} clicks "
-                f"in {time.monotonic() - started:.1f}s."
+                f"Loaded {users} members, {follows} follows, {stories} stories, {entries} timeline "
+                f"entries and {clicks} clicks in {time.monotonic() - started:.1f}s."
             )
         )
 
@@ -106,13 +124,13 @@ class Command(BaseCommand):
         cursor.execute("SELECT id FROM news_user WHERE id >= %s ORDER BY id", [first_id])
         return [row[0] for row in cursor.fetchall()]
 
-    def _follows(self, cursor, rng: random.Random, user_ids: list[int]) -> int:
+    def _follows(self, cursor, rng: random.Random, user_ids: list[int]) -> dict[int, set[int]]:
         """A skewed graph: a few celebrities followed by most members, then a long tail
         where popular members are likelier to be followed (Zipf-like weights)."""
         celebrities = user_ids[:CELEBRITIES]
         weights = [1 / rank for rank in range(1, len(user_ids) + 1)]
         now = timezone.now()
-        count = 0
+        graph: dict[int, set[int]] = {}
         with cursor.copy("COPY news_follow (follower_id, followee_id, created_at) FROM STDIN") as copy:
             for follower in user_ids:
                 followees = {c for c in celebrities if rng.random() < 0.8}
@@ -124,7 +142,7 @@ class Command(BaseCommand):
                     copy.write_row(
                         (follower, followee, now - timedelta(seconds=rng.randint(0, DAYS * 86400)))
                     )
-                count += len(followees)
+                graph[follower] = followees
         cursor.execute(
             """
             UPDATE news_user u SET
@@ -132,9 +150,10 @@ class Command(BaseCommand):
               following_count = (SELECT count(*) FROM news_follow f WHERE f.follower_id = u.id)
             """
         )
-        return count
+        return graph
 
-    def _stories(self, cursor, rng: random.Random, user_ids: list[int], count: int) -> list[int]:
+    def _stories(self, cursor, rng: random.Random, user_ids: list[int], count: int) -> dict[int, list]:
+        """Returns each author's stories as (created_at, id), newest first."""
         first_id = self._next_id(cursor, "news_story")
         weights = [1 / rank for rank in range(1, len(user_ids) + 1)]
         authors = rng.choices(user_ids, weights=weights, k=count)
@@ -146,8 +165,34 @@ class Command(BaseCommand):
                 created = now - timedelta(seconds=rng.randint(0, DAYS * 86400))
                 url = f"https://{rng.choice(DOMAINS)}/{'-'.join(words)}-{first_id + i}"
                 copy.write_row((author, " ".join(words).capitalize(), url, "", created, created, 1))
-        cursor.execute("SELECT id FROM news_story WHERE id >= %s ORDER BY id", [first_id])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT author_id, created_at, id FROM news_story WHERE id >= %s "
+            "ORDER BY created_at DESC, id DESC",
+            [first_id],
+        )
+        by_author: dict[int, list] = {}
+        for author, created, story_id in cursor.fetchall():
+            by_author.setdefault(author, []).append((created, story_id))
+        return by_author
+
+    def _timelines(self, cursor, followees: dict[int, set[int]], stories_by: dict[int, list]) -> int:
+        """Each member's timeline holds the newest stories of whom they follow and their
+        own, as many as a new follow copies (news.timelines.BACKFILL); from now on, the
+        fan-out writes them. Merged here from the lists in memory, then copied."""
+        count = 0
+        with cursor.copy(
+            "COPY news_timelineentry (user_id, story_id, author_id, created_at) FROM STDIN"
+        ) as copy:
+            for user, authors in followees.items():
+                streams = [
+                    ((created, story_id, author) for created, story_id in stories_by.get(author, ()))
+                    for author in (*authors, user)
+                ]
+                newest = heapq.merge(*streams, reverse=True)
+                for created, story_id, author in itertools.islice(newest, timelines.BACKFILL):
+                    copy.write_row((user, story_id, author, created))
+                    count += 1
+        return count
 
     def _clicks(self, cursor, rng: random.Random, user_ids, story_ids, count: int) -> int:
         if not story_ids:
@@ -155,14 +200,15 @@ class Command(BaseCommand):
         domains, domain_weights = zip(*REFERRERS, strict=True)
         now = timezone.now()
         with cursor.copy(
-            "COPY news_click (story_id, user_id, referrer_domain, created_at) FROM STDIN"
+            "COPY news_click (story_id, user_id, referrer_domain, created_at, event_id) FROM STDIN"
         ) as copy:
             for _ in range(count):
                 # Clicks favour some stories (a long tail), and a third come from readers not logged in.
                 story = story_ids[min(int(rng.paretovariate(1.5) * 10) - 10, len(story_ids) - 1)]
                 user = rng.choice(user_ids) if rng.random() < 0.66 else None
                 domain = rng.choices(domains, weights=domain_weights)[0]
-                copy.write_row((story, user, domain, now - timedelta(seconds=rng.randint(0, 7 * 86400))))
+                at = now - timedelta(seconds=rng.randint(0, CLICK_DAYS * 86400))
+                copy.write_row((story, user, domain, at, uuid.UUID(int=rng.getrandbits(128), version=4)))
         return count
 
     @staticmethod

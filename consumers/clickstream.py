@@ -1,0 +1,140 @@
+"""The click stream consumer: takes click events from RabbitMQ's `clicks` queue and
+writes them to Postgres in batches (one INSERT for up to BATCH events).
+
+    python -m clickstream          # the `click-consumer` service runs this
+
+Written with pika, a plain AMQP client: a stream of small events needs no task
+framework. Messages are acknowledged only after their batch has committed, so a
+crash redelivers them, and `news_click.event_id` makes a redelivered event a no-op.
+A message that is not a click event is rejected and RabbitMQ moves it to the
+`clicks.dead-letter` queue. When Postgres is down, the batch waits (unacknowledged)
+and is written once it is back.
+"""
+
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_layer.settings")
+django.setup()
+
+import pika  # noqa: E402  (after Django is set up, like every module that uses the models)
+import pika.exceptions  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import DatabaseError, connection, transaction  # noqa: E402
+
+from jobqueue import CLICKS_QUEUE, DEAD_LETTER_EXCHANGE, dead_letter_queue  # noqa: E402
+from news import clicks  # noqa: E402
+
+log = logging.getLogger("clickstream")
+
+BATCH = int(os.environ.get("CLICK_BATCH", "500"))
+FLUSH_SECONDS = float(os.environ.get("CLICK_FLUSH_SECONDS", "1"))
+# Touched at least every FLUSH_SECONDS; the container's healthcheck reads its age.
+HEARTBEAT_FILE = Path("/tmp/alive")
+
+
+class Batch:
+    """Events received and not yet written, with the delivery tag of the newest."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+        self.last_tag = 0
+        self.started = 0.0
+
+    def add(self, event: dict, tag: int) -> None:
+        if not self.events:
+            self.started = time.monotonic()
+        self.events.append(event)
+        self.last_tag = tag
+
+    def due(self) -> bool:
+        return len(self.events) >= BATCH or (
+            bool(self.events) and time.monotonic() - self.started >= FLUSH_SECONDS
+        )
+
+
+def declare(channel) -> None:
+    """The clicks queue (jobqueue's arguments) and its dead-letter queue."""
+    clicks.declare(channel)
+    channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
+    dead = dead_letter_queue(CLICKS_QUEUE)
+    channel.queue_declare(dead, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(dead, DEAD_LETTER_EXCHANGE, routing_key=dead)
+
+
+def write(batch: Batch, channel) -> None:
+    """Commit the batch, then acknowledge every message in it with one ack.
+
+    When Postgres is down, retry with back-off: the messages stay unacknowledged
+    in RabbitMQ meanwhile, safe if this process dies.
+    """
+    backoff = 0.5
+    while True:
+        try:
+            with transaction.atomic():
+                new = clicks.store(batch.events)
+            break
+        except DatabaseError as exc:
+            log.warning("cannot write %d clicks (%s); retrying in %.1fs", len(batch.events), exc, backoff)
+            connection.close()
+            HEARTBEAT_FILE.touch()
+            channel.connection.sleep(backoff)  # keeps the AMQP connection serviced
+            backoff = min(backoff * 2, 10)
+    channel.basic_ack(batch.last_tag, multiple=True)
+    log.info("stored %d clicks (%d already stored)", new, len(batch.events) - new)
+
+
+def consume(stop: list[bool]) -> None:
+    parameters = pika.URLParameters(settings.BROKER_URL)
+    parameters.heartbeat = 30
+    amqp = pika.BlockingConnection(parameters)
+    channel = amqp.channel()
+    declare(channel)
+    # Room for a whole batch, and the next one arriving while it is written.
+    channel.basic_qos(prefetch_count=BATCH * 2)
+    batch = Batch()
+    log.info("consuming %s in batches of up to %d", CLICKS_QUEUE, BATCH)
+    try:
+        for method, _properties, body in channel.consume(CLICKS_QUEUE, inactivity_timeout=FLUSH_SECONDS / 2):
+            HEARTBEAT_FILE.touch()
+            if method is not None:
+                try:
+                    batch.add(clicks.parse(body), method.delivery_tag)
+                except clicks.InvalidEvent as exc:
+                    log.error("not a click event, sent to the dead-letter queue: %s", exc)
+                    channel.basic_reject(method.delivery_tag, requeue=False)
+            if batch.due() or (stop[0] and batch.events):
+                write(batch, channel)
+                batch = Batch()
+            if stop[0]:
+                break
+    finally:
+        if amqp.is_open:
+            amqp.close()  # unacknowledged messages go back to the queue
+
+
+def main() -> None:
+    stop = [False]
+
+    def request_stop(signum, frame) -> None:
+        stop[0] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while not stop[0]:
+        HEARTBEAT_FILE.touch()
+        try:
+            consume(stop)
+        except pika.exceptions.AMQPError as exc:  # the broker restarted or went away
+            log.warning("RabbitMQ connection lost (%r); reconnecting in 2s", exc)
+            time.sleep(2)
+    log.info("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The "export my data" job, the article's first off-line pattern: schedule, then poll.
+
+The request writes a job row and its message in one transaction and returns its id
+at once (HTTP 202); a consumer builds the document, recording its progress as it
+goes; the member's page polls the job until the file is ready to download.
+"""
+
+import json
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs import outbox
+from jobs.models import Export
+from news.models import Click, Follow, Story, User
+
+CHUNK = 500  # stories per progress step
+
+
+@transaction.atomic
+def request(user_id: int) -> Export:
+    export = Export.objects.create(user_id=user_id)
+    outbox.enqueue("jobs.export", export_id=str(export.pk))
+    return export
+
+
+def get(export_id: uuid.UUID, user_id: int) -> Export | None:
+    """The member's own export (another member's is as good as missing)."""
+    return Export.objects.filter(pk=export_id, user_id=user_id).defer("result").first()
+
+
+def build(export_id: str) -> bool:
+    """Build the document of an export; False when there is nothing (left) to do."""
+    export = Export.objects.filter(pk=export_id).defer("result").first()
+    if export is None or export.status == Export.DONE:
+        return False  # deleted, or a redelivered message for finished work
+    Export.objects.filter(pk=export_id).update(status=Export.RUNNING, progress=0)
+    user = User.objects.get(pk=export.user_id)
+    stories_qs = Story.objects.filter(author_id=user.pk).order_by("created_at", "id")
+    total = stories_qs.count()
+    stories: list[dict] = []
+    for start in range(0, total, CHUNK):
+        for story in stories_qs[start : start + CHUNK]:
+            stories.append(
+                {
+                    "id": story.pk,
+                    "title": story.title,
+                    "url": story.url,
+                    "text": story.text,
+                    "created_at": story.created_at.isoformat(),
+                }
+            )
+        # Stories are most of the work: they take the progress bar to 90%.
+        done = min(start + CHUNK, total)
+        Export.objects.filter(pk=export_id).update(progress=int(90 * done / total))
+    document = {
+        "exported_at": timezone.now().isoformat(),
+        "member": {
+            "username": user.username,
+            "name": user.name,
+            "bio": user.bio,
+            "date_joined": user.date_joined.isoformat(),
+        },
+        "following": list(
+            Follow.objects.filter(follower_id=user.pk)
+            .order_by("followee__username")
+            .values_list("followee__username", flat=True)
+        ),
+        "stories": stories,
+        "clicks": [
+            {"story_id": story_id, "referrer_domain": domain, "at": at.isoformat()}
+            for story_id, domain, at in Click.objects.filter(user_id=user.pk)
+            .order_by("created_at")
+            .values_list("story_id", "referrer_domain", "created_at")
+        ],
+    }
+    Export.objects.filter(pk=export_id).update(
+        status=Export.DONE,
+        progress=100,
+        result=json.dumps(document, indent=1).encode(),
+        finished_at=timezone.now(),
+    )
+    return True
+
+
+def fail(export_id: str, reason: str) -> None:
+    Export.objects.filter(pk=export_id).exclude(status=Export.DONE).update(
+        status=Export.FAILED, error=reason, finished_at=timezone.now()
+    )

@@ -6,9 +6,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from jobqueue import JOBS_QUEUE, slot_start
-from jobs.models import JobRun
-from worker.tasks import heartbeat
+from jobqueue import JOBS_QUEUE, SCHEDULES, slot_start, task_name
+from jobs.models import Export, JobRun
+from news.models import Click, ReferrerVisits, Story, User
+from worker import app
+from worker.tasks import ExportTask, fanout, heartbeat, rollup_hourly
 
 pytestmark = pytest.mark.django_db
 
@@ -19,23 +21,64 @@ def test_a_heartbeat_is_recorded_once_even_when_delivered_twice():
     assert JobRun.objects.filter(job="heartbeat").count() == 1
 
 
-def test_the_jobs_queue_is_a_durable_quorum_queue_with_a_consumer(settings):
-    """Checked through the RabbitMQ management API: what a reader sees in the UI."""
-    broker = urlsplit(settings.BROKER_URL)
-    response = requests.get(
-        f"{settings.RABBITMQ_API_URL}/queues/%2F/{JOBS_QUEUE}",
-        auth=(broker.username, broker.password),
-        timeout=5,
+def test_every_job_cron_may_publish_has_a_task():
+    for job in SCHEDULES:
+        assert task_name(job) in app.tasks, f"no consumer task for {job}"
+
+
+def test_a_rollup_runs_once_per_slot_and_counts_the_hour_before_it():
+    author = User.objects.create(username="rollup_author")
+    story = Story.objects.create(author=author, title="T", url="https://example.com/t")
+    Click.objects.create(
+        story=story, referrer_domain="lobste.rs", created_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     )
-    assert response.status_code == 200, response.text
-    queue = response.json()
-    assert queue["durable"] is True
-    assert queue["type"] == "quorum"
-    assert queue["consumers"] >= 1, "the stack's consumer is attached"
+    assert rollup_hourly("2026-03-01T10:00:00+00:00", published_by="cron1") is True
+    assert rollup_hourly("2026-03-01T10:00:00+00:00", published_by="cron2") is False
+    row = ReferrerVisits.objects.get(period="hour")
+    assert (row.bucket_start, row.domain, row.visits) == (datetime(2026, 3, 1, 9, tzinfo=UTC), "lobste.rs", 1)
+    assert JobRun.objects.get(job="rollup-hourly").published_by == "cron1"
 
 
-def test_slots_are_whole_minutes_for_the_heartbeat():
+def test_the_fanout_task_is_idempotent():
+    author, reader = User.objects.create(username="fan_author"), User.objects.create(username="fan_reader")
+    reader.following.create(followee=author)
+    story = Story.objects.create(author=author, title="T", url="https://example.com/t")
+    assert fanout(story.pk) == 1
+    assert fanout(story.pk) == 0
+
+
+def test_an_export_that_fails_for_good_says_so():
+    export = Export.objects.create(user=User.objects.create(username="exporter"))
+    ExportTask().on_failure(RuntimeError("boom"), "id", (), {"export_id": str(export.pk)}, None)
+    export.refresh_from_db()
+    assert export.status == Export.FAILED
+    assert "try again" in export.error
+
+
+def test_the_jobs_queue_is_a_durable_quorum_queue_with_a_dead_letter_queue(settings):
+    """Checked on the live virtual host through the RabbitMQ management API: what a reader sees in the UI."""
+    broker = urlsplit(settings.BROKER_URL)
+
+    def queue(name: str) -> dict:
+        response = requests.get(
+            f"{settings.RABBITMQ_API_URL}/queues/%2F/{name}",
+            auth=(broker.username, broker.password),
+            timeout=5,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    jobs = queue(JOBS_QUEUE)
+    assert (jobs["durable"], jobs["type"]) == (True, "quorum")
+    assert jobs["arguments"]["x-dead-letter-exchange"] == "dead-letter"
+    assert jobs["consumers"] >= 1, "the stack's consumer is attached"
+    assert queue(f"{JOBS_QUEUE}.dead-letter")["type"] == "quorum"
+
+
+def test_slots_are_whole_minutes_for_the_heartbeat_and_hours_for_rollups():
     now = datetime(2026, 5, 4, 3, 2, 59, 999, tzinfo=UTC)
     assert slot_start("heartbeat", now) == datetime(2026, 5, 4, 3, 2, tzinfo=UTC)
+    assert slot_start("rollup-hourly", now) == datetime(2026, 5, 4, 3, tzinfo=UTC)
+    assert slot_start("rollup-daily", now) == datetime(2026, 5, 4, tzinfo=UTC)
     with pytest.raises(KeyError):
         slot_start("no-such-job", now)

@@ -8,3 +8,7 @@ from platform_layer.settings import *  # noqa: F403
 from platform_layer.settings import env
 
 REDIS_URL = env("TEST_REDIS_URL", "redis://redis:6379/15")
+
+# The tests' own RabbitMQ virtual host (created by platform_layer.testing).
+TEST_VHOST = "tests"
+BROKER_URL = BROKER_URL.rsplit("/", 1)[0] + "/" + TEST_VHOST  # noqa: F405

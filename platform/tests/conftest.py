@@ -4,6 +4,7 @@ from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from news.cache import cache
+from platform_layer.testing import ensure_test_vhost
 
 # The image's code folder is read-only for its user: keep Hypothesis's examples in /tmp.
 set_hypothesis_home_dir("/tmp/hypothesis")
@@ -22,3 +23,8 @@ def empty_cache():
     assert settings.REDIS_URL.endswith("/15"), "tests must not touch the live cache"
     cache.flush()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_vhost() -> None:
+    ensure_test_vhost()

@@ -1,5 +1,6 @@
 """Helpers to drive and inspect the running stack from the host."""
 
+import json
 import os
 import re
 import subprocess
@@ -51,6 +52,23 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float 
     pytest.fail(
         f"timed out after {timeout}s waiting for {what or condition.__name__} (last error: {last_error})"
     )
+
+
+def healthy(*services: str) -> bool:
+    """Whether every named service's containers are running and healthy."""
+    rows = [
+        json.loads(line) for line in compose("ps", "--format", "json", *services).stdout.splitlines() if line
+    ]
+    return {row["Service"] for row in rows if row.get("Health") == "healthy"} == set(services)
+
+
+def env_value(name: str) -> str:
+    """A variable of the stack's .env (credentials of the admin UIs, for example)."""
+    for line in (ROOT / ".env").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    raise KeyError(f"{name} is not set in .env")
 
 
 def published(service: str, port: int) -> str:
@@ -107,6 +125,18 @@ class Visitor:
         return self.session.post(
             f"{self.edge}{path}", data={"csrfmiddlewaretoken": token.group(1), **data}, timeout=10
         )
+
+    def log_in(self, username: str, password: str = "demo-password") -> "Visitor":
+        """Log in (a demo member by default: they all share the demo password)."""
+        response = self.submit("/login", {"username": username, "password": password})
+        assert response.status_code == 200 and f"@{username}" in response.text, response.text[-500:]
+        return self
+
+    def post_story(self, title: str, url: str = "https://example.com/story") -> int:
+        """Post a story through the form; return its id."""
+        response = self.submit("/submit", {"title": title, "url": url, "text": ""})
+        assert response.status_code == 200, response.text[-500:]
+        return int(re.search(r"/s/(\d+)", response.url).group(1))
 
     def sign_up(self, username: str, password: str = "correct horse battery") -> "Visitor":
         response = self.submit("/signup", {"username": username, "name": username, "password": password})

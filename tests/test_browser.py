@@ -65,5 +65,12 @@ def test_a_post_reaches_a_followers_timeline(browser, edge):
     author.get_by_test_id("story-submit").click()
     sync_api.expect(author.get_by_test_id("story-page")).to_contain_text(title)
 
+    # The author's followers get the story from the fan-out consumer, moments later:
+    # the reader reloads the home timeline, as a person would, until it is there.
     reader.get_by_test_id("nav-home").click()
+    for _ in range(20):
+        if any(title in text for text in reader.get_by_test_id("story").all_inner_texts()):
+            break
+        reader.wait_for_timeout(500)
+        reader.reload()
     sync_api.expect(reader.get_by_test_id("story").first).to_contain_text(title)

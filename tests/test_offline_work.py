@@ -1,15 +1,52 @@
-"""Off-line processing: cron only publishes; a consumer takes the message from
-RabbitMQ and records its work in Postgres, which the platform reports."""
+"""Off-line processing: cron only publishes; consumers take the messages from RabbitMQ
+and record their work in Postgres; poison messages end in dead-letter queues; two
+cron containers publish each slot once."""
 
+import random
+import re
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
 import requests
 
-from stack import compose, psql, wait_for
+from stack import Visitor, compose, compose_command, env_value, psql, published, wait_for
+
+CRONS = ("cron1", "cron2")
+JOBS = ("heartbeat", "rollup-hourly", "rollup-daily", "refresh-suggestions", "purge-stories")
+
+
+def runs(job: str, slot: str) -> list[str]:
+    """Who published the recorded runs of (job, slot)."""
+    out = psql(f"SELECT published_by FROM jobs_jobrun WHERE job = '{job}' AND slot = '{slot}'")
+    return out.splitlines()
+
+
+def unused_slots(count: int) -> list[str]:
+    """Heartbeat slots (whole minutes) in the past that no earlier run can have used."""
+    start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(minutes=random.randrange(2_000_000))
+    return [(start + timedelta(minutes=i)).isoformat() for i in range(count)]
+
+
+@pytest.fixture(scope="module")
+def rabbitmq_api(stack) -> tuple[str, tuple[str, str]]:
+    return f"http://{published('rabbitmq', 15672)}/api", (
+        env_value("RABBITMQ_USER"),
+        env_value("RABBITMQ_PASSWORD"),
+    )
+
+
+def queue_depth(rabbitmq_api, queue: str) -> int:
+    url, auth = rabbitmq_api
+    return requests.get(f"{url}/queues/%2F/{queue}", auth=auth, timeout=5).json().get("messages", 0)
 
 
 def test_a_job_published_by_cron_is_consumed(edge):
     # The very command the cron table runs every minute.
-    output = compose("exec", "-T", "cron", "publish-job", "heartbeat").stdout
-    slot = output.strip().rsplit(" ", 1)[-1]
+    # Published now, or already this minute by the daemon of either cron container.
+    output = compose("exec", "-T", "cron1", "publish-job", "heartbeat").stdout
+    slot = re.search(r"for slot (\S+)", output).group(1)
     assert slot.endswith("+00:00"), output
 
     def consumed() -> dict | None:
@@ -21,22 +58,148 @@ def test_a_job_published_by_cron_is_consumed(edge):
     assert psql(f"SELECT count(*) FROM jobs_jobrun WHERE job = 'heartbeat' AND slot = '{slot}'") == "1"
 
 
-def test_the_cron_daemon_runs_with_the_job_table():
-    table = compose("exec", "-T", "cron", "cat", "/etc/cron.d/scale-jobs").stdout
-    assert "publish-job heartbeat" in table
-    assert "BROKER_URL=amqp://" in table
-    compose("exec", "-T", "cron", "sh", "-c", 'kill -0 "$(cat /var/run/crond.pid)"')
+def test_both_cron_daemons_run_the_same_table_of_publish_only_jobs():
+    for cron in CRONS:
+        table = compose("exec", "-T", cron, "cat", "/etc/cron.d/scale-jobs").stdout
+        for job in JOBS:
+            assert f"publish-job {job}" in table
+        assert "BROKER_URL=amqp://" in table
+        compose("exec", "-T", cron, "sh", "-c", 'kill -0 "$(cat /var/run/crond.pid)"')
 
 
-def test_an_unknown_job_is_a_clear_cli_error():
-    result = compose("exec", "-T", "cron", "publish-job", "no-such-job", check=False)
+def test_an_unknown_job_or_slot_is_a_clear_cli_error():
+    result = compose("exec", "-T", "cron1", "publish-job", "no-such-job", check=False)
     assert result.returncode == 2
-    assert "unknown job 'no-such-job'; known jobs: heartbeat" in result.stderr
+    assert f"unknown job 'no-such-job'; known jobs: {', '.join(JOBS)}" in result.stderr
+    result = compose(
+        "exec", "-T", "cron1", "publish-job", "rollup-hourly", "--slot", "2026-01-01T10:30", check=False
+    )
+    assert result.returncode == 2
+    assert "not the start of a rollup-hourly slot (did you mean 2026-01-01T10:00:00+00:00?)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_running_the_one_shot_migrate_again_duplicates_nothing():
-    before = psql("SELECT count(*) FROM news_user")
-    result = compose("run", "--rm", "--no-deps", "migrate", timeout=300)
-    assert "already loaded" in result.stdout
-    assert psql("SELECT count(*) FROM news_user") == before
+def test_two_cron_containers_publish_each_slot_once():
+    """Both containers fire for the same slots at the same moment, as their identical
+    tables make them do every minute: one publishes, the other sees it published."""
+    slots = unused_slots(4)
+    for slot in slots:
+        both = [
+            subprocess.Popen(
+                compose_command("exec", "-T", cron, "publish-job", "heartbeat", "--slot", slot),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for cron in CRONS
+        ]
+        outputs = [process.communicate(timeout=60)[0] for process in both]
+        published_lines = [out for out in outputs if "publish-job: published heartbeat" in out]
+        assert len(published_lines) == 1, outputs
+        assert sum("already published by" in out for out in outputs) == 1, outputs
+    for slot in slots:
+        wait_for(lambda slot=slot: runs("heartbeat", slot), timeout=60, what=f"the heartbeat of {slot}")
+        assert len(runs("heartbeat", slot)) == 1
+
+
+def test_a_slot_claimed_by_a_cron_container_that_died_is_published_by_the_other():
+    """cron1 claims a slot and dies before publishing: its lease runs out, cron2 takes
+    over. Then, with cron1 still dead, cron2 alone keeps publishing every minute."""
+    [slot] = unused_slots(1)
+    try:
+        compose("kill", "cron1")
+        # What cron1 left behind: its claim, a lease with a few seconds to run.
+        compose(
+            "exec",
+            "-T",
+            "redis-locks",
+            "redis-cli",
+            "SET",
+            f"cron.heartbeat.{slot}",
+            "claimed by cron1",
+            "EX",
+            "3",
+        )
+        started = time.monotonic()
+        output = compose("exec", "-T", "cron2", "publish-job", "heartbeat", "--slot", slot).stdout
+        waited = time.monotonic() - started
+        assert f"published heartbeat for slot {slot}" in output
+        assert waited >= 2, "cron2 waited for the lease of cron1 to run out"
+        assert wait_for(lambda: runs("heartbeat", slot), timeout=60, what="the heartbeat") == ["cron2"]
+
+        # The daemon: the next minute's heartbeat is published by cron2 alone.
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        query = (
+            "SELECT published_by FROM jobs_jobrun WHERE job = 'heartbeat' "
+            f"AND slot > '{now.isoformat()}' ORDER BY slot LIMIT 1"
+        )
+        assert (
+            wait_for(lambda: psql(query), timeout=130, interval=2, what="cron2's next heartbeat") == "cron2"
+        )
+    finally:
+        compose("start", "cron1")
+
+
+def test_a_rollup_published_for_an_hour_counts_that_hours_clicks():
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    slot = (hour + timedelta(hours=1)).isoformat()
+    compose("exec", "-T", "cron1", "publish-job", "rollup-hourly", "--slot", slot)
+    wait_for(lambda: runs("rollup-hourly", slot), timeout=60, what="the hourly rollup")
+    counted = psql(
+        "SELECT coalesce(sum(visits), 0) FROM news_referrervisits "
+        f"WHERE period = 'hour' AND bucket_start = '{hour.isoformat()}'"
+    )
+    clicks = psql(
+        f"SELECT count(*) FROM news_click WHERE created_at >= '{hour.isoformat()}' AND created_at < '{slot}'"
+    )
+    assert counted == clicks != "0"
+
+
+def test_poison_messages_go_to_the_dead_letter_queues_and_block_nothing(rabbitmq_api):
+    """A body that is not JSON, a task nobody knows, a task whose arguments make it
+    fail, and a click that is not a click: each ends in a dead-letter queue, and a
+    good message published after them is consumed."""
+    url, auth = rabbitmq_api
+    before = {queue: queue_depth(rabbitmq_api, queue) for queue in ("jobs.dead-letter", "clicks.dead-letter")}
+
+    def publish(queue: str, payload: str, **properties) -> None:
+        body = {
+            "properties": properties,
+            "routing_key": queue,
+            "payload": payload,
+            "payload_encoding": "string",
+        }
+        response = requests.post(f"{url}/exchanges/%2F/amq.default/publish", json=body, auth=auth, timeout=5)
+        assert response.json() == {"routed": True}
+
+    publish("jobs", "{not json", content_type="application/json", content_encoding="utf-8")
+    publish("jobs", "[[], {}, {}]", content_type="application/json", content_encoding="utf-8",
+            headers={"task": "jobs.no_such_task", "id": "poison-unknown-task", "lang": "py"})  # fmt: skip
+    poison_task = "make_app().send_task('jobs.fanout', kwargs={'story_id': 'not a number'})"
+    compose("exec", "-T", "cron1", "python3", "-c", f"from jobqueue import make_app; {poison_task}")
+    publish("clicks", '{"story_id": "one"}', content_type="application/json")
+
+    wait_for(
+        lambda: queue_depth(rabbitmq_api, "jobs.dead-letter") >= before["jobs.dead-letter"] + 3,
+        timeout=60,
+        what="three poison jobs in jobs.dead-letter",
+    )
+    wait_for(
+        lambda: queue_depth(rabbitmq_api, "clicks.dead-letter") >= before["clicks.dead-letter"] + 1,
+        timeout=60,
+        what="the poison click in clicks.dead-letter",
+    )
+    [slot] = unused_slots(1)
+    compose("exec", "-T", "cron1", "publish-job", "heartbeat", "--slot", slot)
+    wait_for(lambda: runs("heartbeat", slot), timeout=60, what="a good job after the poison ones")
+
+
+def test_members_get_suggestions_computed_off_line(edge):
+    member = Visitor(edge).log_in("user100")
+    home = wait_for(
+        lambda: (page := member.get("/")) and 'data-testid="suggestion"' in page.text and page,
+        timeout=90,
+        interval=2,
+        what="suggestions computed after the demo world loaded",
+    )
+    assert 'data-testid="suggestions-empty"' not in home.text

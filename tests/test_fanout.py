@@ -1,0 +1,146 @@
+"""Do enough inline, tie up loose ends later: posting writes the story and the
+author's own timeline at once; the followers' timelines are filled by the fan-out
+consumer. Nothing is lost, nothing is done twice: not when the consumer is killed
+in the middle of a fan-out, nor when RabbitMQ restarts or is down."""
+
+import subprocess
+import threading
+import time
+import uuid
+
+import requests
+
+from stack import Visitor, compose, compose_command, healthy, psql, wait_for
+
+CELEBRITY = "user1"  # followed by most of the demo world's 10,000 members
+
+
+def followers_of(story_id: int) -> int:
+    return int(
+        psql(
+            "SELECT count(*) FROM news_follow f JOIN news_story s ON s.author_id = f.followee_id "
+            f"WHERE s.id = {story_id}"
+        )
+    )
+
+
+def delivered(story_id: int) -> tuple[int, int]:
+    """(entries in followers' timelines, distinct followers among them)."""
+    row = psql(
+        "SELECT count(*), count(DISTINCT t.user_id) FROM news_timelineentry t JOIN news_story s "
+        f"ON s.id = t.story_id WHERE t.story_id = {story_id} AND t.user_id <> s.author_id"
+    )
+    entries, distinct = row.split("|")
+    return int(entries), int(distinct)
+
+
+def unfinished(story_ids: list[int]) -> list[int]:
+    """The stories some follower of their author does not have in their timeline yet."""
+    if not story_ids:
+        return []
+    out = psql(
+        "SELECT s.id FROM news_story s WHERE s.id IN ("
+        + ",".join(map(str, story_ids))
+        + ") AND (SELECT count(*) FROM news_follow f WHERE f.followee_id = s.author_id) <> "
+        "(SELECT count(*) FROM news_timelineentry t WHERE t.story_id = s.id AND t.user_id <> s.author_id)"
+    )
+    return [int(line) for line in out.splitlines()]
+
+
+def test_a_post_is_on_the_authors_timeline_at_once_and_reaches_every_follower(edge):
+    author = Visitor(edge).log_in("user30")
+    story_id = author.post_story(f"Fan-out {uuid.uuid4().hex[:6]}")
+    assert f'data-story-id="{story_id}"' in author.get("/").text, "the author's own timeline, inline"
+    wait_for(lambda: not unfinished([story_id]), timeout=60, what="the fan-out to every follower")
+
+
+def test_a_consumer_killed_in_the_middle_of_a_large_fan_out_finishes_it_exactly_once(edge):
+    """The fan-out of a celebrity's story is stopped half-way, deterministically: the
+    test holds a row lock on one follower in the middle, so the consumer commits the
+    batches before that follower and then waits. It is killed while waiting, and
+    restarted; the redelivered message completes the fan-out, nobody twice."""
+    followers = [
+        int(i)
+        for i in psql(
+            f"SELECT follower_id FROM news_follow f JOIN news_user u ON u.id = f.followee_id "
+            f"WHERE u.username = '{CELEBRITY}' ORDER BY follower_id"
+        ).split()
+    ]
+    assert len(followers) > 5000, "the demo world's celebrity has thousands of followers"
+    blocker = followers[len(followers) // 2]
+    lock = subprocess.Popen(
+        compose_command(
+            "exec", "-T", "postgres", "sh", "-c", 'psql -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
+        ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        lock.stdin.write(f"BEGIN; SELECT id FROM news_user WHERE id = {blocker} FOR UPDATE;\n")
+        lock.stdin.flush()
+        assert lock.stdout.readline().strip() == str(blocker), "the test holds the lock"
+
+        started = time.monotonic()
+        story_id = Visitor(edge).log_in(CELEBRITY).post_story(f"Celebrity news {uuid.uuid4().hex[:6]}")
+        posted_in = time.monotonic() - started
+        # Django's foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED):
+        # the consumer waits on the lock in the COMMIT of the blocker's batch.
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        wait_for(lambda: psql(waiting) != "0", timeout=60, what="the fan-out to reach the locked follower")
+        compose("kill", "consumer")
+    finally:
+        lock.communicate("ROLLBACK;\n", timeout=30)
+    half_way, _ = delivered(story_id)
+    total = followers_of(story_id)
+    print(
+        f"\npost by {CELEBRITY} ({total} followers): {posted_in:.2f}s; consumer killed at {half_way}/{total}"
+    )
+    assert 0 < half_way < total, "the consumer was killed in the middle of the fan-out"
+
+    compose("start", "consumer")
+    wait_for(lambda: not unfinished([story_id]), timeout=120, interval=1, what="the fan-out to finish")
+    assert delivered(story_id) == (total, total), "every follower has the story exactly once"
+    wait_for(lambda: healthy("consumer"), timeout=120, what="the consumer healthy again")
+
+
+def test_posting_while_rabbitmq_restarts_loses_no_fan_out(edge):
+    """Posts go on while the broker restarts: every one succeeds (the fan-out message
+    waits in the outbox), and every story reaches every follower once it is back."""
+    authors = [Visitor(edge).log_in(f"user{n}") for n in (40, 41, 42)]
+    restart = threading.Thread(target=compose, args=("restart", "rabbitmq"), kwargs={"timeout": 120})
+    story_ids: list[int] = []
+    deadline = time.monotonic() + 90
+    restart.start()
+    while (
+        (restart.is_alive() or len(story_ids) < 30) and time.monotonic() < deadline and len(story_ids) < 200
+    ):
+        author = authors[len(story_ids) % len(authors)]
+        story_ids.append(author.post_story(f"During the restart {len(story_ids)}"))
+    restart.join(timeout=120)
+    assert not restart.is_alive(), "RabbitMQ restarted"
+    print(f"\n{len(story_ids)} stories posted while RabbitMQ restarted, none refused")
+    wait_for(
+        lambda: not unfinished(story_ids), timeout=180, interval=2, what="every fan-out after the restart"
+    )
+    wait_for(
+        lambda: healthy("rabbitmq", "relay", "consumer"), timeout=120, what="the queue tier healthy again"
+    )
+
+
+def test_with_rabbitmq_down_posting_succeeds_and_the_fan_out_follows_its_return(edge):
+    author = Visitor(edge).log_in("user43")
+    try:
+        compose("stop", "rabbitmq")
+        story_id = author.post_story("Posted while the broker is down")
+        status = requests.get(f"{edge}/status.json", timeout=15).json()
+        assert status["outbox"]["waiting"] >= 1, "the fan-out message waits in the outbox"
+        assert unfinished([story_id]) == [story_id]
+    finally:
+        compose("start", "rabbitmq")
+    wait_for(
+        lambda: not unfinished([story_id]), timeout=180, interval=2, what="the fan-out once RabbitMQ is back"
+    )
+    wait_for(
+        lambda: healthy("rabbitmq", "relay", "consumer"), timeout=120, what="the queue tier healthy again"
+    )

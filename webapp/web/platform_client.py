@@ -8,7 +8,8 @@ platform trusts that header because this tier presents its API token.
 """
 
 import threading
-from typing import Any
+import uuid
+from typing import Any, NamedTuple
 
 import requests
 from django.conf import settings
@@ -49,7 +50,15 @@ class NotFound(PlatformError):
 
 
 class Conflict(PlatformError):
-    """409: a taken username, following yourself."""
+    """409: a taken username, following yourself, an export that is not done yet."""
+
+
+class Download(NamedTuple):
+    """A file the platform built, with the headers a browser needs to save it."""
+
+    content: bytes
+    content_type: str
+    disposition: str
 
 
 _REFUSALS: dict[int, type[PlatformError]] = {
@@ -82,6 +91,18 @@ class PlatformClient:
         self, method: str, path: str, acting: int | None = None, raw: bool = False, **kwargs: Any
     ) -> Any:
         """Call the platform; return the JSON body (or the bytes when `raw`), None for a 204."""
+        response = self.send(method, path, acting, **kwargs)
+        if raw:
+            return response.content
+        if response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise PlatformUnavailable(f"{method} {path}: not JSON") from exc
+
+    def send(self, method: str, path: str, acting: int | None = None, **kwargs: Any) -> requests.Response:
+        """Call the platform and return its successful response; refusals are raised."""
         headers = {"X-Acting-User": str(acting)} if acting is not None else {}
         try:
             response = self.session.request(
@@ -94,14 +115,7 @@ class PlatformClient:
             self._refuse(response)
         if not response.ok:
             raise PlatformUnavailable(f"{method} {path}: HTTP {response.status_code}")
-        if raw:
-            return response.content
-        if response.status_code == 204:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise PlatformUnavailable(f"{method} {path}: not JSON") from exc
+        return response
 
     @staticmethod
     def _refuse(response: requests.Response) -> None:
@@ -185,6 +199,33 @@ class PlatformClient:
         """Record a click through; return the story's URL."""
         body = {"referrer_domain": referrer_domain}
         return self.request("POST", f"{API}/stories/{story_id}/clicks", acting=acting, json=body)["url"]
+
+    def fanout(self, story_id: int) -> dict:
+        """{delivered, followers}: how many of the author's followers have the story in their
+        timeline yet (the fan-out consumer fills them after the post)."""
+        return self.request("GET", f"{API}/stories/{story_id}/fanout")
+
+    # --- Exports: schedule, then poll ({id, status, progress, error, created_at, finished_at}) ---
+    def request_export(self, user_id: int) -> dict:
+        """Schedule a copy of the member's data; the platform answers at once (202) with the job."""
+        return self.request("POST", f"{API}/users/{user_id}/exports", acting=user_id)
+
+    def export(self, acting: int, export_id: uuid.UUID) -> dict:
+        return self.request("GET", f"{API}/exports/{export_id}", acting=acting)
+
+    def download_export(self, acting: int, export_id: uuid.UUID) -> Download:
+        """The finished document; Conflict while it is not done yet."""
+        response = self.send("GET", f"{API}/exports/{export_id}/download", acting=acting)
+        return Download(
+            response.content,
+            response.headers.get("Content-Type", "application/json"),
+            response.headers.get("Content-Disposition", "attachment"),
+        )
+
+    # --- Analytics (precalculated by rollup jobs) ---------------------------------------
+    def referrers(self) -> dict:
+        """{day: bucket, hours: [bucket]}, each bucket {bucket_start, domains: [{domain, visits}]}."""
+        return self.get(f"{API}/analytics/referrers")
 
     # --- Operations ------------------------------------------------------------------
     def status(self) -> dict:

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from web import errors
-from web.views import accounts, api, members, ops, stories
+from web.views import accounts, analytics, api, exports, members, ops, stories
 
 
 class UsernameConverter:
@@ -33,10 +33,16 @@ urlpatterns = [
     path("login", accounts.login, name="login"),
     path("logout", accounts.logout, name="logout"),
     path("settings/profile", members.settings_profile, name="settings-profile"),
+    path("settings/export", exports.request_export, name="export-request"),
+    path("exports/<uuid:export_id>", exports.export_page, name="export"),
+    path("exports/<uuid:export_id>.json", exports.export_json, name="export-json"),
+    path("exports/<uuid:export_id>/download", exports.download, name="export-download"),
     path("u/<username:username>", members.profile, name="member"),
     path("u/<username:username>/follow", members.follow, {"follow": True}, name="follow"),
     path("u/<username:username>/unfollow", members.follow, {"follow": False}, name="unfollow"),
     path("u/<username:username>/avatar", members.avatar, name="avatar"),
+    # Precalculated results
+    path("analytics", analytics.referrers, name="analytics"),
     # The public JSON API
     path("api/stories", api.stories, name="api-stories"),
     path("api/stories/<int:story_id>", api.story, name="api-story"),

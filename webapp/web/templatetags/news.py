@@ -35,3 +35,9 @@ def avatar_url(user: dict) -> str:
         return ""
     path = reverse("avatar", args=[user["username"]])
     return f"{path}?v={user['avatar_version']}"
+
+
+@register.filter
+def referrer(domain: str) -> str:
+    """A referring domain as shown: an empty one is a direct visit (no Referer header)."""
+    return domain or "(direct)"

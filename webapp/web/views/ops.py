@@ -6,6 +6,8 @@ from django.shortcuts import render
 
 from web.platform_client import PlatformUnavailable, platform
 
+DEAD_LETTER = ".dead-letter"
+
 
 def status_page(request: HttpRequest) -> HttpResponse:
     """Each tier's state as this web node sees it: the seed of the live dashboard."""
@@ -13,7 +15,17 @@ def status_page(request: HttpRequest) -> HttpResponse:
     data = {"web_node": settings.NODE_NAME, "platform_node": platform.last_node, **data}
     if request.path.endswith(".json"):
         return JsonResponse(data)
-    return render(request, "web/status.html", {"status": data})
+    return render(request, "web/status.html", {"status": data, "queues": queues(data)})
+
+
+def queues(status: dict) -> list[dict] | None:
+    """The broker's queues, work queues first, each marked when it holds dead letters:
+    messages that failed for good and wait for a person. None when RabbitMQ did not answer."""
+    found = status["dependencies"].get("rabbitmq", {}).get("queues")
+    if found is None:
+        return None
+    marked = [{**queue, "dead_letter": queue["name"].endswith(DEAD_LETTER)} for queue in found]
+    return sorted(marked, key=lambda queue: (queue["dead_letter"], queue["name"]))
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

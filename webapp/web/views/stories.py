@@ -20,7 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return _newest(request, page)
     member_id = request.member.id
     context = page_context(request, page, platform.timeline(member_id, PAGE_SIZE, offset(page)))
-    context["suggestions"] = platform.suggestions(member_id)["items"]
+    suggestions = platform.suggestions(member_id)
+    context |= {"suggestions": suggestions["items"], "suggestions_computed_at": suggestions["computed_at"]}
     return render(request, "web/home.html", context)
 
 
@@ -51,7 +52,11 @@ def search_query(request: HttpRequest) -> str:
 
 
 def story(request: HttpRequest, story_id: int) -> HttpResponse:
-    return render(request, "web/story.html", {"story": platform.story(story_id)})
+    current = platform.story(story_id)
+    is_author = bool(request.member) and request.member.id == current["author"]["id"]
+    # The fan-out is the author's business, and a count on every reader's page would cost a query.
+    fanout = platform.fanout(story_id) if is_author else None
+    return render(request, "web/story.html", {"story": current, "is_author": is_author, "fanout": fanout})
 
 
 @login_required

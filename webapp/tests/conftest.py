@@ -1,8 +1,10 @@
 """Fixtures: fresh members made through the platform, and clients logged in as them."""
 
 import re
+import time
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.test import Client
@@ -10,6 +12,8 @@ from django.test import Client
 from web.platform_client import platform
 
 PASSWORD = "test-password"
+
+T = TypeVar("T")
 
 
 def unique(prefix: str = "t") -> str:
@@ -35,9 +39,9 @@ def member(make_member) -> dict:
 def login() -> Callable[[dict], Client]:
     """A new client, logged in as the given member through the login form."""
 
-    def log_in(user: dict) -> Client:
+    def log_in(user: dict, password: str = PASSWORD) -> Client:
         client = Client()
-        response = client.post("/login", {"username": user["username"], "password": PASSWORD})
+        response = client.post("/login", {"username": user["username"], "password": password})
         assert response.status_code == 302, response.content
         return client
 
@@ -51,3 +55,16 @@ def csrf_token(html: str) -> str:
 
 def story_ids(html: str) -> list[int]:
     return [int(found) for found in re.findall(r'data-testid="story" data-story-id="(\d+)"', html)]
+
+
+def wait_for(check: Callable[[], T], what: str, timeout: float = 60, every: float = 0.5) -> T:
+    """Poll `check` until it returns something truthy: off-line work (the fan-out consumer,
+    an export) lands within seconds, not at once. Fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(every)

@@ -1,11 +1,13 @@
 """Stories: posting, timelines, the click through, search, editing, and bad input."""
 
+import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
 
-from tests.conftest import csrf_token, story_ids
+from tests.conftest import csrf_token, story_ids, wait_for
 from web.links import referrer_domain
 from web.platform_client import platform
 
@@ -41,9 +43,73 @@ def test_a_posted_story_shows_on_the_profile_and_on_a_followers_timeline(make_me
     assert b"Why caches." in client.get(response["Location"]).content
 
     assert story_ids(client.get(f"/u/{author['username']}").content.decode()) == [story_id]
-    home = login(follower).get("/").content.decode()
+    # Followers' timelines are filled by the fan-out consumer, shortly after the post.
+    reader = login(follower)
+
+    def delivered() -> str | None:
+        home = reader.get("/").content.decode()
+        return home if story_ids(home)[:1] == [story_id] else None
+
+    home = wait_for(delivered, what="the fan-out consumer to deliver the story")
     assert story_ids(home)[0] == story_id
     assert "Suggestions are computed off-line; none yet." in home
+
+
+def fanout(html: str) -> tuple[int, int] | None:
+    """(delivered, followers) from a story page, None when it shows no fan-out."""
+    found = re.search(r'data-testid="fanout" data-delivered="(\d+)" data-followers="(\d+)"', html)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def test_the_author_sees_the_fan_out_progress_others_do_not(make_member, login, monkeypatch):
+    author, follower, other = make_member(), make_member(), make_member()
+    platform.follow(follower["id"], author["id"])
+    story = platform.post_story(author["id"], "Fan me out", "https://example.com/f", "")
+    path = f"/s/{story['id']}"
+    client = login(author)
+
+    def done() -> str | None:
+        html = client.get(path).content.decode()
+        return html if fanout(html) == (1, 1) else None
+
+    html = wait_for(done, what="the fan-out to reach the one follower")
+    assert "In 1 of 1 follower's timeline." in html
+
+    called = []
+    monkeypatch.setattr(platform, "fanout", lambda story_id: called.append(story_id))
+    for reader in (Client(), login(follower), login(other)):
+        html = reader.get(path).content.decode()
+        assert fanout(html) is None and 'data-testid="story-page"' in html
+    assert called == [], "only the author's page asks the platform"
+
+
+def test_a_story_without_followers_says_so(member, login):
+    story = platform.post_story(member["id"], "Alone", "https://example.com/alone", "")
+    html = login(member).get(f"/s/{story['id']}").content.decode()
+    assert fanout(html) == (0, 0) and "No followers yet" in html
+
+
+def test_suggestions_say_when_they_were_computed(member, login, monkeypatch):
+    items = platform.stories(3, 0)["items"]
+    computed = (datetime.now(UTC) - timedelta(minutes=12, seconds=5)).isoformat()
+    monkeypatch.setattr(platform, "suggestions", lambda user_id: {"items": items, "computed_at": computed})
+    html = login(member).get("/").content.decode()
+    assert html.count('data-testid="suggestion"') == 3
+    computed_line = r'data-testid="suggestions-computed">Computed off-line <time [^>]+>12\xa0minutes ago<'
+    assert re.search(computed_line, html)
+
+    monkeypatch.setattr(platform, "suggestions", lambda user_id: {"items": [], "computed_at": computed})
+    html = login(member).get("/").content.decode()
+    assert 'data-testid="suggestions-empty">Nothing to suggest this time.<' in html
+    assert 'data-testid="suggestions-computed"' in html
+
+
+def test_a_demo_member_has_suggestions_computed_off_line(login):
+    """The consumers compute every member's suggestions after the demo world loads, then hourly."""
+    user = platform.user_by_username("user3")
+    html = login(user, "demo-password").get("/").content.decode()
+    assert 'data-testid="suggestion"' in html
+    assert re.search(r'data-testid="suggestions-computed">Computed off-line <time datetime="[^"]+"', html)
 
 
 def test_an_empty_timeline_says_so(member, login):

@@ -18,7 +18,7 @@ STORIES ?= 100000
 DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system \
-        loadtest kill stop start offline-images lint clean
+        loadtest bench-posting kill stop start offline-images lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ $(VENV)/bin/pytest: tests/requirements.txt
 loadtest: up ## Start Locust (UI on http://localhost:8089) against the edge load balancer
 	$(COMPOSE) --profile loadtest up --build --detach --wait locust
 	@echo "Locust: http://localhost:$${LOCUST_PORT:-8089}"
+
+bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a member nobody follows (reports/posting.md)
+	$(VENV)/bin/python loadtest/bench_posting.py --edge http://127.0.0.1:$${EDGE_PORT:-8080}
 
 kill: .env ## Kill a container, as a crash would: make kill NODE=web2
 	$(COMPOSE) kill $(NODE)

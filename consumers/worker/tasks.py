@@ -61,21 +61,40 @@ def run_once(job: str, slot: str, published_by: str, work: Callable[[datetime], 
     """
     try:
         with transaction.atomic():
-            run = JobRun.objects.create(
-                job=job, slot=slot, published_by=published_by, consumed_by=socket.gethostname()
-            )
-            run.refresh_from_db(fields=["slot"])
-            work(run.slot)
+            _record(job, slot, published_by)
+            work(datetime.fromisoformat(slot))
     except IntegrityError:
         log.info("%s for %s already done: duplicate message ignored", job, slot)
         return False
     return True
 
 
-def _scheduled(job: str, work: Callable[[datetime], object]):
+def run_batched(job: str, slot: str, published_by: str, work: Callable[[datetime], object]) -> bool:
+    """Like run_once, for long jobs that commit batch by batch so that no transaction
+    holds its locks for the whole job: skip a slot already recorded, do the work, then
+    record the slot. Two copies delivered at the same moment may both do the work;
+    such jobs are idempotent (they recompute or delete), so that has one effect."""
+    if JobRun.objects.filter(job=job, slot=slot).exists():
+        log.info("%s for %s already done: duplicate message ignored", job, slot)
+        return False
+    work(datetime.fromisoformat(slot))
+    try:
+        _record(job, slot, published_by)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _record(job: str, slot: str, published_by: str) -> None:
+    JobRun.objects.create(job=job, slot=slot, published_by=published_by, consumed_by=socket.gethostname())
+
+
+def _scheduled(job: str, work: Callable[[datetime], object], batched: bool = False):
+    run = run_batched if batched else run_once
+
     @app.task(name=task_name(job), **RETRY)
     def task(slot: str, published_by: str = "") -> bool:
-        return run_once(job, slot, published_by, work)
+        return run(job, slot, published_by, work)
 
     task.__doc__ = work.__doc__
     return task
@@ -108,5 +127,5 @@ def _purge_stories(slot: datetime) -> None:
 heartbeat = _scheduled("heartbeat", _nothing)
 rollup_hourly = _scheduled("rollup-hourly", _rollup_hourly)
 rollup_daily = _scheduled("rollup-daily", _rollup_daily)
-refresh_suggestions = _scheduled("refresh-suggestions", _refresh_suggestions)
-purge_stories = _scheduled("purge-stories", _purge_stories)
+refresh_suggestions = _scheduled("refresh-suggestions", _refresh_suggestions, batched=True)
+purge_stories = _scheduled("purge-stories", _purge_stories, batched=True)

@@ -214,6 +214,7 @@ class Suggestions(Schema):
 class FanoutOut(Schema):
     delivered: int
     followers: int
+    finished_at: datetime | None
 
 
 class ExportOut(Schema):

@@ -14,6 +14,7 @@ Reading a timeline is then one index range of `news_timelineentry`.
 import logging
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from news.models import Follow, Story, TimelineEntry
 
@@ -70,6 +71,7 @@ def fan_out(story_id: int, batch_size: int = FANOUT_BATCH) -> int:
             )
             last, count = cursor.fetchone()
         if last is None:
+            Story.objects.filter(pk=story_id).update(fanned_out_at=timezone.now())
             return written
         written += count
         after = last
@@ -102,12 +104,15 @@ def page(user_id: int, limit: int, offset: int) -> list[int]:
 
 
 def progress(story_id: int) -> dict:
-    """How far the fan-out of a story has come: followers reached, out of how many."""
-    story = Story.objects.filter(pk=story_id).values("author_id").first()
+    """How far the fan-out of a story has come: followers reached, out of how many, and
+    when it finished (None while it runs). Timelines of the demo world are backfilled
+    with each member's newest stories only, so an old demo story reached fewer."""
+    story = Story.objects.filter(pk=story_id).values("author_id", "fanned_out_at").first()
     if story is None:
-        return {"delivered": 0, "followers": 0}
+        return {"delivered": 0, "followers": 0, "finished_at": None}
     author = story["author_id"]
     return {
         "delivered": TimelineEntry.objects.filter(story_id=story_id).exclude(user_id=author).count(),
         "followers": Follow.objects.filter(followee_id=author).count(),
+        "finished_at": story["fanned_out_at"],
     }

@@ -9,7 +9,7 @@ import socket
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from django.conf import settings
@@ -73,8 +73,9 @@ def _rabbitmq_queues() -> dict[str, Any]:
     url = urlsplit(settings.BROKER_URL)
     api = urlsplit(settings.RABBITMQ_API_URL)
     resolve(api.hostname or "rabbitmq", api.port or 80, timeout=2)  # requests' own lookup has no deadline
+    vhost = quote(unquote(url.path[1:]) or "/", safe="")  # amqp://host/ is the "/" virtual host
     response = requests.get(
-        f"{settings.RABBITMQ_API_URL}/queues",
+        f"{settings.RABBITMQ_API_URL}/queues/{vhost}",
         auth=(url.username or "guest", url.password or "guest"),
         params={"columns": "name,messages,messages_ready,messages_unacknowledged,consumers"},
         timeout=2,

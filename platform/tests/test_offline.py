@@ -79,7 +79,9 @@ def test_fan_out_reaches_every_follower_once_in_batches_and_a_rerun_changes_noth
     assert set(TimelineEntry.objects.filter(story=story).values_list("user_id", flat=True)) == {
         f.pk for f in followers
     }
-    assert timelines.progress(story.pk) == {"delivered": 25, "followers": 25}
+    progress = timelines.progress(story.pk)
+    assert (progress["delivered"], progress["followers"]) == (25, 25)
+    assert progress["finished_at"] is not None
 
 
 def test_fan_out_of_a_story_deleted_meanwhile_does_nothing(author):
@@ -105,9 +107,12 @@ def test_a_follow_backfills_the_timeline_and_an_unfollow_empties_it(author, api)
 def test_the_fanout_endpoint_reports_progress(api, author):
     follow(member("reader"), author)
     story = services.create_story(author.pk, "Progress", "https://example.com/p", "")
-    assert api.get(f"/api/v1/stories/{story['id']}/fanout").json() == {"delivered": 0, "followers": 1}
+    running = api.get(f"/api/v1/stories/{story['id']}/fanout").json()
+    assert running == {"delivered": 0, "followers": 1, "finished_at": None}
     timelines.fan_out(story["id"])
-    assert api.get(f"/api/v1/stories/{story['id']}/fanout").json() == {"delivered": 1, "followers": 1}
+    finished = api.get(f"/api/v1/stories/{story['id']}/fanout").json()
+    assert (finished["delivered"], finished["followers"]) == (1, 1)
+    assert finished["finished_at"]
     assert api.get("/api/v1/stories/999999999/fanout").status_code == 404
 
 

@@ -31,6 +31,13 @@ def test_one_story_and_one_member(client, member):
     assert data["avatar_url"] is None
 
 
+def test_a_storys_fan_out_progress(client, member):
+    story = platform.post_story(member["id"], "Nobody follows me", "https://example.com/alone", "")
+    data = client.get(f"/api/stories/{story['id']}/fanout").json()
+    assert (data["delivered"], data["followers"]) == (0, 0)
+    assert client.get("/api/stories/999999999/fanout").status_code == 404
+
+
 def test_search(client, member):
     word = f"zq{uuid.uuid4().hex[:10]}"
     story = platform.post_story(member["id"], f"Api {word}", "https://example.com/q", "")

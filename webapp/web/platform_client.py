@@ -201,8 +201,8 @@ class PlatformClient:
         return self.request("POST", f"{API}/stories/{story_id}/clicks", acting=acting, json=body)["url"]
 
     def fanout(self, story_id: int) -> dict:
-        """{delivered, followers}: how many of the author's followers have the story in their
-        timeline yet (the fan-out consumer fills them after the post)."""
+        """{delivered, followers, finished_at}: how many of the author's followers have the
+        story in their timeline yet (the fan-out consumer fills them after the post)."""
         return self.request("GET", f"{API}/stories/{story_id}/fanout")
 
     # --- Exports: schedule, then poll ({id, status, progress, error, created_at, finished_at}) ---

@@ -46,6 +46,7 @@ urlpatterns = [
     # The public JSON API
     path("api/stories", api.stories, name="api-stories"),
     path("api/stories/<int:story_id>", api.story, name="api-story"),
+    path("api/stories/<int:story_id>/fanout", api.fanout, name="api-story-fanout"),
     path("api/users/<username:username>", api.user, name="api-user"),
     path("api/search", api.search, name="api-search"),
     # Operations

@@ -59,6 +59,12 @@ def story(request: HttpRequest, story_id: int) -> JsonResponse:
 
 
 @require_GET
+def fanout(request: HttpRequest, story_id: int) -> JsonResponse:
+    """How far a story's fan-out to its author's followers has come (public counts)."""
+    return JsonResponse(platform.fanout(story_id))
+
+
+@require_GET
 def user(request: HttpRequest, username: str) -> JsonResponse:
     return JsonResponse(public_user(platform.user_by_username(username)))
 

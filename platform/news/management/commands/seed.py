@@ -158,13 +158,14 @@ class Command(BaseCommand):
         weights = [1 / rank for rank in range(1, len(user_ids) + 1)]
         authors = rng.choices(user_ids, weights=weights, k=count)
         now = timezone.now()
-        columns = "author_id, title, url, text, created_at, updated_at, version"
+        # The demo world's stories count as fanned out: their timelines are backfilled below.
+        columns = "author_id, title, url, text, created_at, updated_at, version, fanned_out_at"
         with cursor.copy(f"COPY news_story ({columns}) FROM STDIN") as copy:
             for i, author in enumerate(authors):
                 words = rng.sample(WORDS, 4)
                 created = now - timedelta(seconds=rng.randint(0, DAYS * 86400))
                 url = f"https://{rng.choice(DOMAINS)}/{'-'.join(words)}-{first_id + i}"
-                copy.write_row((author, " ".join(words).capitalize(), url, "", created, created, 1))
+                copy.write_row((author, " ".join(words).capitalize(), url, "", created, created, 1, created))
         cursor.execute(
             "SELECT author_id, created_at, id FROM news_story WHERE id >= %s "
             "ORDER BY created_at DESC, id DESC",

@@ -1,5 +1,6 @@
 """A real browser (headless Chromium) walks the product through the edge load balancer:
-sign up, follow, post, and the post shows on a follower's home timeline."""
+sign up, follow, post, and the post shows on a follower's home timeline; export one's
+data and download it once the off-line job is done."""
 
 import os
 import shutil
@@ -74,3 +75,28 @@ def test_a_post_reaches_a_followers_timeline(browser, edge):
         reader.wait_for_timeout(500)
         reader.reload()
     sync_api.expect(reader.get_by_test_id("story").first).to_contain_text(title)
+
+
+def test_an_export_is_scheduled_then_polled_until_it_can_be_downloaded(browser, edge):
+    """Schedule, then poll: the page follows the job by itself (export.js, from the CDN
+    host) and offers the file without being reloaded. user1's export (about 10,000
+    stories) takes the consumer a moment, so the polling is seen at work."""
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.goto(f"{edge}/login")
+    page.fill("#id_username", "user1")
+    page.fill("#id_password", "demo-password")
+    page.get_by_test_id("account-submit").click()
+    sync_api.expect(page.get_by_test_id("nav-me")).to_contain_text("user1")
+
+    page.goto(f"{edge}/settings/profile")
+    page.get_by_test_id("export-request").click()
+    sync_api.expect(page.get_by_test_id("export")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+    sync_api.expect(page.get_by_test_id("export-download")).to_be_visible(timeout=60_000)
+    assert page.evaluate("window.notReloaded === true"), "the script polled; the page was not reloaded"
+    sync_api.expect(page.get_by_test_id("export-status")).to_have_text("Done")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("export-download").click()
+    with open(download.value.path(), encoding="utf-8") as file:
+        assert '"username": "user1"' in file.read()

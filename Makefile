@@ -18,7 +18,8 @@ STORIES ?= 100000
 DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system \
-        loadtest bench-posting kill stop start offline-images lint clean
+        loadtest bench-posting kill stop start pause unpause rolling-restart drain enable \
+        offline-images lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -91,14 +92,49 @@ loadtest: up ## Start Locust (UI on http://localhost:8089) against the edge load
 bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a member nobody follows (reports/posting.md)
 	$(VENV)/bin/python loadtest/bench_posting.py --edge http://127.0.0.1:$${EDGE_PORT:-8080}
 
+# Failure drills (README: Break it and watch). NODE is a service name: web2, platform1,
+# redis, rabbitmq, consumer, cron1... Without one, these would act on every container.
+need-node = $(if $(NODE),,$(error Name the container: make $@ NODE=web2 (services: make ps)))
+
 kill: .env ## Kill a container, as a crash would: make kill NODE=web2
+	$(need-node)
 	$(COMPOSE) kill $(NODE)
 
 stop: .env ## Stop a container gracefully: make stop NODE=web2
+	$(need-node)
 	$(COMPOSE) stop $(NODE)
 
 start: .env ## Start a stopped or killed container again: make start NODE=web2
+	$(need-node)
 	$(COMPOSE) start $(NODE)
+
+pause: .env ## Freeze a container: up, but answering nothing: make pause NODE=platform1
+	$(need-node)
+	$(COMPOSE) pause $(NODE)
+
+unpause: .env ## Let a paused container run again: make unpause NODE=platform1
+	$(need-node)
+	$(COMPOSE) unpause $(NODE)
+
+rolling-restart: .env ## Restart the web tier one node at a time, each back healthy before the next
+	@for node in web1 web2 web3; do \
+	  echo "== restarting $$node"; \
+	  $(COMPOSE) restart $$node && $(COMPOSE) up --detach --no-deps --wait $$node; \
+	done
+
+# HAProxy's runtime API (loopback inside the container): the balancer and backend of a server.
+lb-of = $(if $(filter platform%,$(SERVER)),platform-lb platform_pool,edge-lb web)
+runtime-api = $(COMPOSE) exec -T $(word 1,$(lb-of)) bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; echo "$(1)" >&3; cat <&3'
+
+drain: .env ## Drain a server: no new requests, in-flight ones finish: make drain SERVER=web2
+	$(if $(SERVER),,$(error Name the server: make drain SERVER=web2 (or platform1)))
+	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state drain)
+	@echo "$(SERVER) drained; the stats page shows it in blue. Back: make enable SERVER=$(SERVER)"
+
+enable: .env ## Put a drained server back in rotation: make enable SERVER=web2
+	$(if $(SERVER),,$(error Name the server: make enable SERVER=web2 (or platform1)))
+	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state ready)
+	@echo "$(SERVER) ready again"
 
 offline-images: ## Build every third-party image from Debian packages, with no registry
 	bash offline/build.sh

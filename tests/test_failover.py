@@ -1,0 +1,122 @@
+"""Failure is boring for clients: under a bounded Locust run in the background, a web
+node or a platform node is killed, or the web tier restarted one node at a time,
+and no request fails. The figures (requests, failures, seconds until a node is
+marked down and until it is back) are printed for the benchmark report."""
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+
+from stack import compose, compose_command, haproxy_status, healthy, wait_for
+
+WEB_NODES = ("web1", "web2", "web3")
+
+
+def frontend_requests(stats: str) -> int:
+    """Requests the edge has received so far (its frontend's counter on the stats page)."""
+    lines = requests.get(f"{stats}/;csv", timeout=5).text.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row["pxname"] == "www" and row["svname"] == "FRONTEND":
+            return int(row["req_tot"] or 0)
+    raise AssertionError("no www frontend on the stats page")
+
+
+@contextmanager
+def background_load(stats: str, seconds: int, users: int = 20) -> Iterator[dict]:
+    """A headless Locust run against the edge, bounded in users and time, in the
+    background. Yields once the load is flowing; after the block, the dict holds the
+    run's totals: requests, failures, and Locust's report of them."""
+    before = frontend_requests(stats)
+    run = compose_command(
+        "--profile", "loadtest", "run", "--rm", "--no-deps", "-T", "locust",
+        "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+        "--host", "http://edge-lb:8080", "--json", "--only-summary",
+    )  # fmt: skip
+    process = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    totals: dict = {}
+    try:
+        wait_for(lambda: frontend_requests(stats) > before + 50, timeout=120, what="Locust's load to flow")
+        yield totals
+    finally:
+        out, err = process.communicate(timeout=seconds + 180)
+    assert process.returncode in (0, 1), f"Locust did not run: {err[-2000:]}"  # 1: it saw failures
+    endpoints = json.loads(out)
+    totals["requests"] = sum(endpoint["num_requests"] for endpoint in endpoints)
+    totals["failures"] = sum(endpoint["num_failures"] for endpoint in endpoints)
+    totals["report"] = err[-3000:]
+
+
+def test_killing_a_web_node_under_load_fails_no_request(stats):
+    with background_load(stats, seconds=45) as load:
+        killed = time.monotonic()
+        compose("kill", "web2")
+        wait_for(
+            lambda: haproxy_status(stats, "web")["web2"].startswith("DOWN"),
+            timeout=30,
+            interval=0.1,
+            what="the edge to mark web2 down",
+        )
+        down_after = time.monotonic() - killed
+        started = time.monotonic()
+        compose("start", "web2")
+        wait_for(
+            lambda: haproxy_status(stats, "web")["web2"] == "UP", timeout=90, what="web2 back in rotation"
+        )
+        back_after = time.monotonic() - started
+    print(
+        f"\nkill web2 under load: {load['requests']} requests, {load['failures']} failed; "
+        f"marked down after {down_after:.1f}s, back {back_after:.1f}s after its start"
+    )
+    assert load["failures"] == 0, load["report"]
+
+
+def platform_pool() -> dict[str, str]:
+    """Server -> status of the platform pool, from platform-lb's stats page (internal only)."""
+    fetch = 'exec 3<>/dev/tcp/127.0.0.1/8404; printf "GET /;csv HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3'
+    # (text mode has turned the HTTP header's CRLFs into plain newlines)
+    csv = compose("exec", "-T", "platform-lb", "bash", "-c", fetch).stdout.split("\n\n", 1)[-1]
+    lines = csv.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {row["svname"]: row["status"] for row in rows if row["pxname"] == "platform_pool"}
+
+
+def test_killing_a_platform_node_under_load_fails_no_request(stats):
+    with background_load(stats, seconds=45) as load:
+        killed = time.monotonic()
+        compose("kill", "platform1")
+        wait_for(
+            lambda: platform_pool()["platform1"].startswith("DOWN"), timeout=30, what="platform1 marked down"
+        )
+        down_after = time.monotonic() - killed
+        started = time.monotonic()
+        compose("start", "platform1")
+        wait_for(lambda: platform_pool()["platform1"] == "UP", timeout=120, what="platform1 back in the pool")
+        back_after = time.monotonic() - started
+    print(
+        f"\nkill platform1 under load: {load['requests']} requests, {load['failures']} failed; "
+        f"marked down after {down_after:.1f}s, back {back_after:.1f}s after its start"
+    )
+    assert load["failures"] == 0, load["report"]
+
+
+def test_a_rolling_restart_of_the_web_tier_under_load_fails_no_request(stats):
+    """One node at a time, as `make rolling-restart` does: gunicorn drains its
+    in-flight requests on SIGTERM, and the edge sends new ones to the others."""
+    with background_load(stats, seconds=60) as load:
+        for node in WEB_NODES:
+            compose("restart", node)
+            wait_for(lambda node=node: healthy(node), timeout=120, what=f"{node} healthy again")
+            wait_for(
+                lambda node=node: haproxy_status(stats, "web")[node] == "UP",
+                timeout=60,
+                what=f"{node} in rotation",
+            )
+    print(f"\nrolling restart under load: {load['requests']} requests, {load['failures']} failed")
+    assert load["failures"] == 0, load["report"]

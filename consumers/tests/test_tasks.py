@@ -53,6 +53,7 @@ def test_an_export_that_fails_for_good_says_so():
     export.refresh_from_db()
     assert export.status == Export.FAILED
     assert "try again" in export.error
+    ExportTask().on_failure(TypeError("bad"), "id", (), {"export_id": "not a uuid"}, None)  # no crash
 
 
 def test_the_jobs_queue_is_a_durable_quorum_queue_with_a_dead_letter_queue(settings):

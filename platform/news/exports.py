@@ -85,6 +85,11 @@ def build(export_id: str) -> bool:
 
 
 def fail(export_id: str, reason: str) -> None:
+    """Mark an export failed (a message without a valid export id has none to mark)."""
+    try:
+        export_id = uuid.UUID(str(export_id))
+    except ValueError:
+        return
     Export.objects.filter(pk=export_id).exclude(status=Export.DONE).update(
         status=Export.FAILED, error=reason, finished_at=timezone.now()
     )

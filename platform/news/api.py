@@ -8,6 +8,7 @@ platform trusts it because the caller presented the web tier's token
 """
 
 import io
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -132,8 +133,10 @@ class SignUpIn(Schema):
 
 
 class LoginIn(Schema):
-    username: Annotated[str, StringConstraints(max_length=30)]
-    password: Annotated[str, StringConstraints(max_length=128)]
+    # Any name or password may be tried (a wrong one is a 401), but not one Postgres
+    # cannot even compare (a NUL byte).
+    username: Annotated[str, StringConstraints(max_length=30), AfterValidator(_printable)]
+    password: Annotated[str, StringConstraints(max_length=128), AfterValidator(_printable)]
 
 
 class ProfileIn(Schema):
@@ -276,7 +279,8 @@ def get_user(request: HttpRequest, user_id: int):
 
 @api.get("/users/by-username/{username}", response={200: UserOut, 404: Detail}, tags=["members"])
 def get_user_by_username(request: HttpRequest, username: str):
-    user = services.get_user_by_username(username) if len(username) <= 30 else None
+    valid = re.fullmatch(r"[A-Za-z0-9_]{1,30}", username) is not None  # the sign-up alphabet
+    user = services.get_user_by_username(username) if valid else None
     if user is None:
         raise services.NotFound(f"No member named {username!r}.")
     return user

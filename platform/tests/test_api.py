@@ -99,3 +99,11 @@ def test_a_picture_is_reencoded_as_a_small_png(api, stories):
     assert response.json()["avatar_version"] == 1
     picture = Image.open(io.BytesIO(api.get(f"/api/v1/users/{author}/avatar").content))
     assert (picture.format, max(picture.size)) == ("PNG", 256)
+
+
+def test_a_nul_byte_in_a_login_or_a_username_is_a_clear_refusal_not_a_500(api):
+    response = api.post(
+        "/api/v1/auth/login", {"username": "a\x00", "password": "x"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert api.get("/api/v1/users/by-username/a%00b").status_code == 404

@@ -27,7 +27,12 @@ import pika.exceptions  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import DatabaseError, connection, transaction  # noqa: E402
 
-from jobqueue import CLICKS_QUEUE, DEAD_LETTER_EXCHANGE, dead_letter_queue  # noqa: E402
+from jobqueue import (  # noqa: E402
+    CLICKS_QUEUE,
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE_ARGUMENTS,
+    dead_letter_queue,
+)
 from news import clicks  # noqa: E402
 
 log = logging.getLogger("clickstream")
@@ -63,7 +68,7 @@ def declare(channel) -> None:
     clicks.declare(channel)
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
     dead = dead_letter_queue(CLICKS_QUEUE)
-    channel.queue_declare(dead, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_declare(dead, durable=True, arguments=DEAD_LETTER_QUEUE_ARGUMENTS)
     channel.queue_bind(dead, DEAD_LETTER_EXCHANGE, routing_key=dead)
 
 

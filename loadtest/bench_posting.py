@@ -29,15 +29,14 @@ class Member:
         self.edge = edge
         self.session = requests.Session()
 
-    def _form(self, path: str, data: dict, allow_redirects: bool = True) -> requests.Response:
+    def _token(self, path: str) -> str:
+        """The CSRF token of the form at `path`."""
         page = self.session.get(f"{self.edge}{path}", timeout=10)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        return self.session.post(
-            f"{self.edge}{path}",
-            data={"csrfmiddlewaretoken": token, **data},
-            timeout=30,
-            allow_redirects=allow_redirects,
-        )
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+    def _form(self, path: str, data: dict) -> requests.Response:
+        data = {"csrfmiddlewaretoken": self._token(path), **data}
+        return self.session.post(f"{self.edge}{path}", data=data, timeout=30)
 
     def log_in(self, username: str, password: str) -> "Member":
         self._form("/login", {"username": username, "password": password}).raise_for_status()
@@ -51,8 +50,7 @@ class Member:
 
     def post(self, title: str) -> tuple[float, int]:
         """Post a story; return the seconds the POST took and the story's id."""
-        page = self.session.get(f"{self.edge}/submit", timeout=10)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        token = self._token("/submit")
         data = {"csrfmiddlewaretoken": token, "title": title, "url": "https://example.com/bench", "text": ""}
         started = time.perf_counter()
         response = self.session.post(f"{self.edge}/submit", data=data, timeout=30, allow_redirects=False)

@@ -91,11 +91,16 @@ def psql(sql: str) -> str:
     ).stdout.strip()
 
 
+def haproxy_rows(csv: str) -> list[dict[str, str]]:
+    """The rows of an HAProxy stats page in CSV (`/;csv`), as dicts keyed by its header."""
+    lines = csv.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+
+
 def haproxy_status(stats_url: str, backend: str) -> dict[str, str]:
     """Server name -> status (UP, DOWN, MAINT...) of one backend, from the stats CSV."""
-    lines = requests.get(f"{stats_url}/;csv", timeout=5).text.lstrip("# ").splitlines()
-    header = lines[0].split(",")
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    rows = haproxy_rows(requests.get(f"{stats_url}/;csv", timeout=5).text)
     return {
         row["svname"]: row["status"]
         for row in rows

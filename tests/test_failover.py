@@ -12,17 +12,14 @@ from contextlib import contextmanager
 
 import requests
 
-from stack import compose, compose_command, haproxy_status, healthy, wait_for
+from stack import compose, compose_command, haproxy_rows, haproxy_status, healthy, wait_for
 
 WEB_NODES = ("web1", "web2", "web3")
 
 
 def frontend_requests(stats: str) -> int:
     """Requests the edge has received so far (its frontend's counter on the stats page)."""
-    lines = requests.get(f"{stats}/;csv", timeout=5).text.lstrip("# ").splitlines()
-    header = lines[0].split(",")
-    for line in lines[1:]:
-        row = dict(zip(header, line.split(","), strict=False))
+    for row in haproxy_rows(requests.get(f"{stats}/;csv", timeout=5).text):
         if row["pxname"] == "www" and row["svname"] == "FRONTEND":
             return int(row["req_tot"] or 0)
     raise AssertionError("no www frontend on the stats page")
@@ -59,10 +56,7 @@ def platform_pool() -> dict[str, str]:
     fetch = 'exec 3<>/dev/tcp/127.0.0.1/8404; printf "GET /;csv HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3'
     # (text mode has turned the HTTP header's CRLFs into plain newlines)
     csv = compose("exec", "-T", "platform-lb", "bash", "-c", fetch).stdout.split("\n\n", 1)[-1]
-    lines = csv.lstrip("# ").splitlines()
-    header = lines[0].split(",")
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-    return {row["svname"]: row["status"] for row in rows if row["pxname"] == "platform_pool"}
+    return {row["svname"]: row["status"] for row in haproxy_rows(csv) if row["pxname"] == "platform_pool"}
 
 
 def test_killing_a_platform_node_under_load_fails_no_request(stats):

@@ -43,6 +43,11 @@ def queue_arguments(queue: str) -> dict:
     }
 
 
+# A dead-letter queue is a plain quorum queue. Every declaration uses these arguments:
+# RabbitMQ refuses to declare a queue again with different ones.
+DEAD_LETTER_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"}
+
+
 def dead_letter_queues() -> list[Queue]:
     """Where rejected and over-delivered messages wait, visible in the RabbitMQ UI."""
     exchange = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
@@ -51,7 +56,7 @@ def dead_letter_queues() -> list[Queue]:
             dead_letter_queue(queue),
             exchange,
             routing_key=dead_letter_queue(queue),
-            queue_arguments={"x-queue-type": "quorum"},
+            queue_arguments=DEAD_LETTER_QUEUE_ARGUMENTS,
         )
         for queue in (JOBS_QUEUE, CLICKS_QUEUE)
     ]

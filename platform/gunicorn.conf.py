@@ -9,7 +9,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # On SIGTERM, finish in-flight requests for up to this long before exiting.
 graceful_timeout = 20
 timeout = 30
-# Keep-alive longer than nothing, shorter than HAProxy's `timeout http-keep-alive`.
-keepalive = 5
+# HAProxy keeps idle connections to this node for reuse and closes them itself
+# (half of them every `pool-purge-delay`, 5 s). The side that closes an idle
+# connection must be the one that would reuse it: were gunicorn to close first, it
+# could close one just as HAProxy sends a request on it.
+keepalive = 30
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

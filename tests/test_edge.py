@@ -1,7 +1,9 @@
 """Load balancing, layer 1: the edge HAProxy spreads users across the web nodes and
 keeps the site answering when one of them stops."""
 
+import http.client
 import time
+from urllib.parse import urlsplit
 
 import requests
 
@@ -17,6 +19,23 @@ def test_requests_through_the_edge_reach_all_three_web_nodes(edge):
 
 def test_the_stats_page_shows_every_web_node_up(stats):
     assert haproxy_status(stats, "web") == {"web1": "UP", "web2": "UP", "web3": "UP"}
+
+
+def test_an_idle_connection_outlives_the_load_generators_think_time(edge):
+    """A client that pauses as long as a Locust user (up to 2 s) can reuse its
+    connection: had the edge closed it first, the next request would die with
+    "Remote end closed connection without response" (the keep-alive race)."""
+    address = urlsplit(edge)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        for _ in range(2):
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            time.sleep(2.5)
+    finally:
+        connection.close()
 
 
 def test_stopping_one_web_node_leaves_the_site_answering(edge, stats):

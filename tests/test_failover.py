@@ -1,8 +1,8 @@
 """Failure is boring for clients: under a bounded Locust run in the background, a
-platform node is killed, the cache stopped, or the web tier restarted one node at a
-time, and no request fails. (A web node stopped without load: test_edge.py.) The
-figures (requests, failures, seconds until a node is marked down and until it is
-back) are printed for the benchmark report."""
+web node or a platform node is killed, the cache stopped, or the web tier restarted
+one node at a time, and no request fails. The figures (requests, failures, seconds
+until a node is marked down and until it is back) are printed for the benchmark
+report."""
 
 import json
 import subprocess
@@ -49,6 +49,30 @@ def background_load(stats: str, seconds: int, users: int = 20) -> Iterator[dict]
     totals["requests"] = sum(endpoint["num_requests"] for endpoint in endpoints)
     totals["failures"] = sum(endpoint["num_failures"] for endpoint in endpoints)
     totals["report"] = err[err.rfind("Error report") :] if "Error report" in err else err[-3000:]
+
+
+def test_killing_a_web_node_under_load_fails_no_request(stats):
+    with background_load(stats, seconds=45) as load:
+        killed = time.monotonic()
+        compose("kill", "web2")
+        wait_for(
+            lambda: haproxy_status(stats, "web")["web2"].startswith("DOWN"),
+            timeout=30,
+            interval=0.1,
+            what="the edge to mark web2 down",
+        )
+        down_after = time.monotonic() - killed
+        started = time.monotonic()
+        compose("start", "web2")
+        wait_for(
+            lambda: haproxy_status(stats, "web")["web2"] == "UP", timeout=90, what="web2 back in rotation"
+        )
+        back_after = time.monotonic() - started
+    print(
+        f"\nkill web2 under load: {load['requests']} requests, {load['failures']} failed; "
+        f"marked down after {down_after:.1f}s, back {back_after:.1f}s after its start"
+    )
+    assert load["failures"] == 0, load["report"]
 
 
 def platform_pool() -> dict[str, str]:

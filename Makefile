@@ -19,6 +19,7 @@ DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system \
         loadtest bench-posting kill stop start pause unpause rolling-restart drain enable \
+        pause-replay resume-replay rebuild-replica \
         offline-images lint clean
 
 help: ## List the targets
@@ -93,7 +94,8 @@ bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a m
 	$(VENV)/bin/python loadtest/bench_posting.py --edge http://127.0.0.1:$${EDGE_PORT:-8080}
 
 # Failure drills (README: Break it and watch). NODE is a service name: web2, platform1,
-# redis, rabbitmq, consumer, cron1... Without one, these would act on every container.
+# postgres-replica, redis, rabbitmq, consumer, cron1... Without one, these would act on
+# every container.
 need-node = $(if $(NODE),,$(error Name the container: make $@ NODE=web2 (services: make ps)))
 
 kill: .env ## Kill a container, as a crash would: make kill NODE=web2
@@ -122,17 +124,32 @@ rolling-restart: .env ## Restart the web tier one node at a time, each back heal
 	  $(COMPOSE) restart $$node && $(COMPOSE) up --detach --no-deps --wait $$node; \
 	done
 
+# The read replica's lag, made as large as you like: it keeps receiving WAL, applies none.
+replica-psql = $(COMPOSE) exec -T postgres-replica sh -c 'psql -qtA -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" -c "$$0"'
+
+pause-replay: .env ## Freeze what the read replica shows (reads go stale; your own writes still show)
+	$(replica-psql) 'SELECT pg_wal_replay_pause()'
+	@echo "Replay paused: /status shows the replica falling behind. Back: make resume-replay"
+
+resume-replay: .env ## Let the read replica catch up again
+	$(replica-psql) 'SELECT pg_wal_replay_resume()'
+
+rebuild-replica: .env ## Copy the primary again into a fresh replica (after its WAL was dropped)
+	$(COMPOSE) rm --stop --force postgres-replica
+	docker volume rm $${COMPOSE_PROJECT_NAME:-scale}_pgreplica
+	$(COMPOSE) up --detach --wait postgres-replica
+
 # HAProxy's runtime API (loopback inside the container): the balancer and backend of a server.
-lb-of = $(if $(filter platform%,$(SERVER)),platform-lb platform_pool,edge-lb web)
+lb-of = $(if $(filter platform%,$(SERVER)),platform-lb platform_pool,$(if $(filter replica,$(SERVER)),db-lb read_pool,edge-lb web))
 runtime-api = $(COMPOSE) exec -T $(word 1,$(lb-of)) bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; echo "$(1)" >&3; cat <&3'
 
 drain: .env ## Drain a server: no new requests, in-flight ones finish: make drain SERVER=web2
-	$(if $(SERVER),,$(error Name the server: make drain SERVER=web2 (or platform1)))
+	$(if $(SERVER),,$(error Name the server: make drain SERVER=web2 (or platform1, replica)))
 	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state drain)
 	@echo "$(SERVER) drained; the stats page shows it in blue. Back: make enable SERVER=$(SERVER)"
 
 enable: .env ## Put a drained server back in rotation: make enable SERVER=web2
-	$(if $(SERVER),,$(error Name the server: make enable SERVER=web2 (or platform1)))
+	$(if $(SERVER),,$(error Name the server: make enable SERVER=web2 (or platform1, replica)))
 	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state ready)
 	@echo "$(SERVER) ready again"
 

@@ -1,8 +1,8 @@
 """Failure is boring for clients: under a bounded Locust run in the background, a
-web node or a platform node is killed, the cache stopped, or the web tier restarted
-one node at a time, and no request fails. The figures (requests, failures, seconds
-until a node is marked down and until it is back) are printed for the benchmark
-report."""
+web node, a platform node or the database replica is killed, the cache stopped, or
+the web tier restarted one node at a time, and no request fails. The figures
+(requests, failures, seconds until a node is marked down and until it is back) are
+printed for the benchmark report."""
 
 import json
 import subprocess
@@ -75,12 +75,17 @@ def test_killing_a_web_node_under_load_fails_no_request(stats):
     assert load["failures"] == 0, load["report"]
 
 
-def platform_pool() -> dict[str, str]:
-    """Server -> status of the platform pool, from platform-lb's stats page (internal only)."""
+def pool(balancer: str, backend: str) -> dict[str, str]:
+    """Server -> status of a backend of an internal balancer (platform-lb, db-lb),
+    from its stats page, which is not published on the host."""
     fetch = 'exec 3<>/dev/tcp/127.0.0.1/8404; printf "GET /;csv HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3'
     # (text mode has turned the HTTP header's CRLFs into plain newlines)
-    csv = compose("exec", "-T", "platform-lb", "bash", "-c", fetch).stdout.split("\n\n", 1)[-1]
-    return {row["svname"]: row["status"] for row in haproxy_rows(csv) if row["pxname"] == "platform_pool"}
+    csv = compose("exec", "-T", balancer, "bash", "-c", fetch).stdout.split("\n\n", 1)[-1]
+    return {row["svname"]: row["status"] for row in haproxy_rows(csv) if row["pxname"] == backend}
+
+
+def platform_pool() -> dict[str, str]:
+    return pool("platform-lb", "platform_pool")
 
 
 def test_killing_a_platform_node_under_load_fails_no_request(stats):
@@ -133,4 +138,26 @@ def test_stopping_the_cache_under_load_fails_no_request(stats, edge):
             compose("start", "redis")
         wait_for(redis_ok, timeout=60, what="the cache back")
     print(f"\nstop Redis under load: {load['requests']} requests, {load['failures']} failed")
+    assert load["failures"] == 0, load["report"]
+
+
+def test_killing_the_replica_under_load_fails_no_request(stats):
+    """Reads move to the primary (the read pool's backup), then back to the replica."""
+
+    def replica() -> str:
+        return pool("db-lb", "read_pool")["replica"]
+
+    with background_load(stats, seconds=45) as load:
+        killed = time.monotonic()
+        compose("kill", "postgres-replica")
+        wait_for(lambda: replica().startswith("DOWN"), timeout=30, what="the replica out of the read pool")
+        down_after = time.monotonic() - killed
+        started = time.monotonic()
+        compose("start", "postgres-replica")
+        wait_for(lambda: replica() == "UP", timeout=120, what="the replica back in the read pool")
+        back_after = time.monotonic() - started
+    print(
+        f"\nkill the replica under load: {load['requests']} requests, {load['failures']} failed; "
+        f"out of the read pool after {down_after:.1f}s, back {back_after:.1f}s after its start"
+    )
     assert load["failures"] == 0, load["report"]

@@ -49,6 +49,7 @@ def test_the_status_page_reports_every_tier(edge):
     status = requests.get(f"{edge}/status.json", timeout=10).json()
     assert {name for name, dep in status["dependencies"].items() if dep["ok"]} == {
         "postgres",
+        "postgres_read_pool",
         "redis",
         "rabbitmq",
     }
@@ -96,10 +97,19 @@ def test_only_the_edge_the_cdn_and_the_admin_uis_are_published():
 
 
 def test_the_web_tier_cannot_reach_the_data_tier():
-    """Web nodes get data only from the platform: Postgres and Redis are not even resolvable."""
+    """Web nodes get data only from the platform: the data tier and its pools are not
+    even resolvable."""
+    data_tier = [
+        ("postgres", 5432),
+        ("postgres-replica", 5432),
+        ("db-lb", 9001),
+        ("db-lb", 9002),
+        ("redis", 6379),
+        ("rabbitmq", 5672),
+    ]
     probe = (
         "import socket\n"
-        "for host, port in (('postgres', 5432), ('redis', 6379), ('rabbitmq', 5672)):\n"
+        f"for host, port in {data_tier}:\n"
         "    try:\n"
         "        socket.create_connection((host, port), timeout=2)\n"
         "        print('reached', host)\n"

@@ -8,6 +8,10 @@ Caches, each named for its hit and miss counters:
             that changes with every story write, so a deleted story never shows.
 Lists cache ids only; the records come from `story.<id>` and `user.<id>`, so an
 edit is visible everywhere at once.
+
+Every read that fills a cache is made on the primary (`using(PRIMARY)`, or inside a
+transaction there): a value read from a lagging replica would be cached as current.
+Other reads of a GET may be served by the replica (platform_layer.db).
 """
 
 import hashlib
@@ -26,6 +30,7 @@ from jobs import outbox
 from news import clicks, timelines
 from news.cache import cache
 from news.models import Avatar, Follow, Story, User
+from platform_layer.db import PRIMARY
 
 RECORD_TTL = 3600  # user.<id>, story.<id>: long, since writes go through the cache
 LIST_FRESH = 10  # seconds a cached page of ids is served without question
@@ -58,7 +63,7 @@ def get_user(user_id: int) -> dict | None:
     key = user_key(user_id)
     record = cache.get("user", key)
     if record is None:
-        user = User.objects.filter(pk=user_id).first()
+        user = User.objects.using(PRIMARY).filter(pk=user_id).first()
         if user is None:
             return None
         record = user.as_dict()
@@ -73,7 +78,7 @@ def get_users(user_ids: list[int]) -> dict[int, dict]:
     found = {user_id: cached[key] for user_id, key in keys.items() if key in cached}
     missing = [user_id for user_id in keys if user_id not in found]
     if missing:
-        loaded = {user.pk: user.as_dict() for user in User.objects.filter(pk__in=missing)}
+        loaded = {user.pk: user.as_dict() for user in User.objects.using(PRIMARY).filter(pk__in=missing)}
         cache.set_many_if_newer({user_key(pk): record for pk, record in loaded.items()}, RECORD_TTL)
         found.update(loaded)
     return found
@@ -204,7 +209,8 @@ def get_stories(story_ids: list[int]) -> list[dict]:
     records = {story_id: cached[key] for story_id, key in keys.items() if key in cached}
     missing = [story_id for story_id in keys if story_id not in records]
     if missing:
-        loaded = {story.pk: _story_record(story) for story in Story.objects.filter(pk__in=missing)}
+        stories = Story.objects.using(PRIMARY).filter(pk__in=missing)
+        loaded = {story.pk: _story_record(story) for story in stories}
         cache.set_many_if_newer({story_key(pk): record for pk, record in loaded.items()}, RECORD_TTL)
         records.update(loaded)
     # Left out: ids with no row, and tombstones of deleted stories.

@@ -2,7 +2,9 @@
 
 Liveness (/healthz) says the process serves requests; the load balancer checks it,
 so an outage of a shared dependency never marks every node of the pool down at once.
-Readiness (/readyz) says whether Postgres, Redis and RabbitMQ answer from this node.
+Readiness (/readyz) says whether Postgres (its write pool), Redis and RabbitMQ answer
+from this node. The read pool is not part of it: without the replica, reads go to
+the primary.
 """
 
 import socket
@@ -13,9 +15,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 
 from news.cache import client as cache_client
+from platform_layer.db import PRIMARY, REPLICA, has_replica
 from platform_layer.dns import resolve
 
 
@@ -31,10 +34,43 @@ def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
 
 
 def _postgres() -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('server_version')")
-        (version,) = cursor.fetchone()
-    return {"version": version}
+    """The primary (the write pool), and how far behind it each streaming replica is."""
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version'), pg_current_wal_lsn()::text")
+        version, position = cursor.fetchone()
+        cursor.execute(
+            """
+            SELECT application_name, state, replay_lsn::text,
+                   pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
+                   round(extract(epoch FROM replay_lag) * 1000, 1)::float
+            FROM pg_stat_replication ORDER BY application_name
+            """
+        )
+        replicas = [
+            # replay_lag_ms: how long the latest WAL took to be replayed there (None once idle).
+            {"name": name, "state": state, "replayed": replayed, "behind_bytes": behind, "replay_lag_ms": lag}
+            for name, state, replayed, behind, lag in cursor.fetchall()
+        ]
+    return {"version": version, "wal_position": position, "replicas": replicas}
+
+
+def _read_pool() -> dict[str, Any]:
+    """Which server answers the read pool, and how current it is."""
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT pg_is_in_recovery(),
+                   CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END,
+                   CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END,
+                   round(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000, 1)::float
+            """
+        )
+        standby, replayed, paused, age = cursor.fetchone()
+    if not standby:
+        return {"served_by": "primary", "note": "the replica is out of the pool; reads go to the primary"}
+    # last_replay_age_ms: since the latest replayed transaction committed on the primary
+    # (grows while the primary is idle, too).
+    return {"served_by": "replica", "replayed": replayed, "replay_paused": paused, "last_replay_age_ms": age}
 
 
 def _redis() -> dict[str, Any]:
@@ -94,9 +130,11 @@ def readiness() -> dict[str, dict[str, Any]]:
 
 
 def dependencies() -> dict[str, dict[str, Any]]:
-    """Like readiness, with the counters a dashboard draws (cache stats, queue depths)."""
+    """Like readiness, with the counters a dashboard draws (replica lag, cache stats,
+    queue depths)."""
     return {
         "postgres": _timed(_postgres),
+        **({"postgres_read_pool": _timed(_read_pool)} if has_replica() else {}),
         "redis": _timed(_redis),
         "rabbitmq": _timed(_rabbitmq_queues),
     }

@@ -39,6 +39,7 @@ MIDDLEWARE = [
     "platform_layer.middleware.served_by",
     "django.middleware.common.CommonMiddleware",
     "platform_layer.middleware.require_api_token",
+    "platform_layer.db.ReadPoolMiddleware",
 ]
 ROOT_URLCONF = "platform_layer.urls"
 WSGI_APPLICATION = "platform_layer.wsgi.application"
@@ -49,21 +50,32 @@ TIME_ZONE = "UTC"
 
 # --- Postgres -----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/databases/#postgresql-notes
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.postgresql",
-        "HOST": env("POSTGRES_HOST", "postgres"),
-        "PORT": env("POSTGRES_PORT", "5432"),
-        "NAME": env("POSTGRES_DB"),
-        "USER": env("POSTGRES_USER"),
-        "PASSWORD": env("POSTGRES_PASSWORD"),
-        # Keep connections between requests: opening one costs more than most queries.
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-        # A dead database must cost a request seconds, not minutes.
-        "OPTIONS": {"connect_timeout": 3},
-    }
+# `default` is the write pool (the primary). With POSTGRES_READ_PORT set, `replica`
+# is the read pool (the streaming replica); platform_layer.db decides which reads
+# may go there.
+_POSTGRES = {
+    "ENGINE": "django.db.backends.postgresql",
+    "HOST": env("POSTGRES_HOST", "postgres"),
+    "PORT": env("POSTGRES_PORT", "5432"),
+    "NAME": env("POSTGRES_DB"),
+    "USER": env("POSTGRES_USER"),
+    "PASSWORD": env("POSTGRES_PASSWORD"),
+    # Keep connections between requests: opening one costs more than most queries.
+    "CONN_MAX_AGE": 60,
+    "CONN_HEALTH_CHECKS": True,
+    # A dead database must cost a request seconds, not minutes.
+    "OPTIONS": {"connect_timeout": 3},
 }
+DATABASES = {"default": _POSTGRES}
+if os.environ.get("POSTGRES_READ_PORT"):
+    DATABASES["replica"] = {
+        **_POSTGRES,
+        "HOST": env("POSTGRES_READ_HOST", _POSTGRES["HOST"]),
+        "PORT": env("POSTGRES_READ_PORT"),
+        # A replica has the primary's data: tests use the primary's test database.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["platform_layer.db.ReadPoolRouter"]
 
 # --- Redis (the cache) ----------------------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://redis:6379/0")

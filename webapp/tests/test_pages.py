@@ -34,7 +34,7 @@ def test_a_bad_page_number_is_a_400_with_a_message(client, page):
 def test_the_status_page_shows_every_tier(client):
     data = client.get("/status.json").json()
     assert data["web_node"] == settings.NODE_NAME
-    assert set(data["dependencies"]) == {"postgres", "redis", "rabbitmq"}
+    assert set(data["dependencies"]) == {"postgres", "postgres_read_pool", "redis", "rabbitmq"}
     assert all(dep["ok"] for dep in data["dependencies"].values()), data
 
 

@@ -18,6 +18,24 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
     return middleware
 
 
+# The WAL position of the visitor's latest write (see web.platform_client).
+READ_AFTER_COOKIE = "read_after"
+
+
+def read_your_writes(get_response: Callable[[HttpRequest], HttpResponse]):
+    """A visitor sees their own writes at once, even when their next page is read
+    from a replica that lags: the position of their latest write travels in a cookie."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        platform.read_after(request.COOKIES.get(READ_AFTER_COOKIE))
+        response = get_response(request)
+        if platform.written:
+            response.set_cookie(READ_AFTER_COOKIE, platform.written, httponly=True, samesite="Lax")
+        return response
+
+    return middleware
+
+
 def node_name(request: HttpRequest | None = None) -> dict[str, str | None]:
     """Template context: the nodes printed in every page's footer (this one, and the
     platform node that answered the page's latest platform call, if any)."""

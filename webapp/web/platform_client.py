@@ -5,8 +5,15 @@ idea); the pool behind it, its health checks and retries are HAProxy's job.
 
 Calls made on behalf of a logged-in member name them in `X-Acting-User`; the
 platform trusts that header because this tier presents its API token.
+
+Read-your-own-writes: the platform answers each write with its database's WAL
+position (`X-Written-LSN`). The visitor's browser keeps the latest one in a cookie
+(web.middleware.read_your_writes), and every call made for them sends it back
+(`X-Read-After-LSN`), so the platform reads from the replica only once the replica
+has that write.
 """
 
+import re
 import threading
 import uuid
 from typing import Any, NamedTuple
@@ -15,6 +22,10 @@ import requests
 from django.conf import settings
 
 API = "/api/v1"
+WRITTEN_HEADER = "X-Written-LSN"
+READ_AFTER_HEADER = "X-Read-After-LSN"
+# A WAL position as Postgres prints it, e.g. 16/B374D848.
+LSN = re.compile(r"[0-9A-F]{1,8}/[0-9A-F]{1,8}")
 
 
 class PlatformUnavailable(Exception):
@@ -87,6 +98,17 @@ class PlatformClient:
     def forget_node(self) -> None:
         self._local.node = None
 
+    def read_after(self, position: str | None) -> None:
+        """This thread's calls, until the next request, read at least this write
+        (a WAL position the platform sent earlier; anything else is ignored)."""
+        self._local.read_after = position if position and LSN.fullmatch(position) else None
+        self._local.written = None
+
+    @property
+    def written(self) -> str | None:
+        """The WAL position after the latest write this thread made for its request."""
+        return getattr(self._local, "written", None)
+
     def request(
         self, method: str, path: str, acting: int | None = None, raw: bool = False, **kwargs: Any
     ) -> Any:
@@ -104,6 +126,9 @@ class PlatformClient:
     def send(self, method: str, path: str, acting: int | None = None, **kwargs: Any) -> requests.Response:
         """Call the platform and return its successful response; refusals are raised."""
         headers = {"X-Acting-User": str(acting)} if acting is not None else {}
+        read_after = getattr(self._local, "read_after", None)
+        if read_after:
+            headers[READ_AFTER_HEADER] = read_after
         try:
             response = self.session.request(
                 method, f"{self.base_url}{path}", headers=headers, timeout=self.timeout, **kwargs
@@ -111,6 +136,9 @@ class PlatformClient:
         except requests.RequestException as exc:
             raise PlatformUnavailable(f"{method} {path}: {exc}") from exc
         self._local.node = response.headers.get("X-Served-By", "?")
+        if LSN.fullmatch(response.headers.get(WRITTEN_HEADER, "")):
+            # Later calls of this request must see the write too.
+            self._local.written = self._local.read_after = response.headers[WRITTEN_HEADER]
         if response.status_code in (400, *_REFUSALS):
             self._refuse(response)
         if not response.ok:

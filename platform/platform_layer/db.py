@@ -1,0 +1,211 @@
+"""Reads from the read pool, writes to the write pool: the article's third layer.
+
+Postgres runs as a primary and a streaming replica, behind HAProxy
+(haproxy/database.cfg). The `default` database is the write pool (the primary);
+`replica` is the read pool (the replica, with the primary as its backup).
+
+Which queries the replica serves:
+- only the reads of a GET or HEAD request (ReadPoolMiddleware), outside any
+  transaction on the primary. Consumers, the relay and management commands use the
+  primary only;
+- never a read that fills a shared cache: services read those with
+  `.using(PRIMARY)`. A value read from a lagging replica would be cached as if
+  current, and outlive the lag;
+- read-your-own-writes: the response to a write carries the primary's WAL position
+  after it (X-Written-LSN). A caller that sends it back (X-Read-After-LSN) reads
+  from the replica only once the replica has replayed that far; until then, from
+  the primary.
+
+When the read pool fails in the middle of a request (the replica killed), the
+request runs once more with every read on the primary: a GET writes nothing, so
+running it again is safe. The replica is then skipped for a few seconds, while
+HAProxy takes it out of the read pool.
+"""
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+log = logging.getLogger(__name__)
+
+PRIMARY = "default"
+REPLICA = "replica"
+WRITTEN_HEADER = "X-Written-LSN"
+READ_AFTER_HEADER = "X-Read-After-LSN"
+# After the read pool failed, how long this process reads from the primary only.
+COOLDOWN_SECONDS = 5.0
+
+_LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
+
+
+def parse_lsn(text: str) -> int | None:
+    """A WAL position as Postgres prints it ('16/B374D848'), as a number; None if not one."""
+    match = _LSN.fullmatch(text.strip())
+    return (int(match[1], 16) << 32) | int(match[2], 16) if match else None
+
+
+def format_lsn(position: int) -> str:
+    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
+
+
+def has_replica() -> bool:
+    return REPLICA in settings.DATABASES
+
+
+class _ReadPoolState:
+    """What this process knows of the read pool: how far the replica has replayed
+    (only grows), and until when to leave it alone after a failure."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.replayed = 0
+        self.skip_until = 0.0
+
+    def failed(self) -> None:
+        with self._lock:
+            self.skip_until = time.monotonic() + COOLDOWN_SECONDS
+
+    def usable(self) -> bool:
+        return time.monotonic() >= self.skip_until
+
+    def has_replayed(self, position: int) -> bool:
+        """Whether the read pool can already see everything up to `position`."""
+        if position <= self.replayed:
+            return True
+        with connections[REPLICA].cursor() as cursor:
+            # NULL when the read pool is served by the primary (its backup): all there.
+            cursor.execute("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END")
+            (replayed,) = cursor.fetchone()
+        if replayed is None:
+            return True
+        with self._lock:
+            self.replayed = max(self.replayed, parse_lsn(replayed) or 0)
+            return position <= self.replayed
+
+
+read_pool = _ReadPoolState()
+
+
+@dataclass
+class _Reads:
+    """The read policy of the request being served."""
+
+    replica_allowed: bool
+    read_after: int | None = None
+    decided: bool | None = None  # whether this request reads the replica, once asked
+    used_replica: bool = False
+
+    def use_replica(self) -> bool:
+        if not self.replica_allowed or not read_pool.usable():
+            return False
+        if connections[PRIMARY].in_atomic_block:
+            return False  # a read inside a write transaction must see that transaction
+        if self.decided is None:
+            try:
+                self.decided = self.read_after is None or read_pool.has_replayed(self.read_after)
+            except DatabaseError as exc:
+                log.warning("read pool unavailable (%s); reading from the primary", exc)
+                read_pool.failed()
+                self.decided = False
+        self.used_replica |= self.decided
+        return self.decided
+
+
+_reads: ContextVar[_Reads | None] = ContextVar("reads", default=None)
+
+
+class ReadPoolRouter:
+    """https://docs.djangoproject.com/en/5.2/topics/db/multi-db/#automatic-database-routing"""
+
+    def db_for_read(self, model, **hints) -> str:
+        reads = _reads.get()
+        return REPLICA if reads is not None and reads.use_replica() else PRIMARY
+
+    def db_for_write(self, model, **hints) -> str:
+        return PRIMARY
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        return True  # the same data on both sides
+
+    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+        return db == PRIMARY  # a replica copies the primary's schema; it is never migrated
+
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class ReadPoolMiddleware:
+    """Sets each request's read policy, stamps writes with their WAL position, and
+    answers a GET from the primary when the read pool failed under it."""
+
+    SAFE_METHODS = ("GET", "HEAD")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not has_replica():
+            return self.get_response(request)
+        if request.method not in self.SAFE_METHODS:
+            token = _reads.set(_Reads(replica_allowed=False))
+            try:
+                response = self.get_response(request)
+            finally:
+                _reads.reset(token)
+            if response.status_code < 400:
+                self._stamp(response)
+            return response
+        read_after = None
+        if READ_AFTER_HEADER in request.headers:
+            read_after = parse_lsn(request.headers[READ_AFTER_HEADER])
+            if read_after is None:
+                message = f"{READ_AFTER_HEADER} must be a WAL position such as 0/16B3748."
+                return JsonResponse({"detail": message}, status=400)
+        token = _reads.set(_Reads(replica_allowed=True, read_after=read_after))
+        try:
+            return self.get_response(request)
+        finally:
+            _reads.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        reads = _reads.get()
+        if (
+            reads is None
+            or not reads.used_replica
+            or not isinstance(exception, OperationalError | InterfaceError)
+        ):
+            return None
+        log.warning(
+            "read pool failed during %s %s (%s); answering from the primary",
+            request.method,
+            request.path,
+            exception,
+        )
+        read_pool.failed()
+        with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
+            connections[REPLICA].close()
+        reads.replica_allowed = False
+        match = request.resolver_match
+        return match.func(request, *match.args, **match.kwargs)
+
+    @staticmethod
+    def _stamp(response: HttpResponse) -> None:
+        """The primary's WAL position now, after the write committed: a read that must
+        see this write needs a replica that has replayed at least this far."""
+        try:
+            with connections[PRIMARY].cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_lsn()::text")
+                (position,) = cursor.fetchone()
+        except DatabaseError as exc:
+            log.warning("could not read the WAL position after a write: %s", exc)
+            return
+        response[WRITTEN_HEADER] = position

@@ -1,0 +1,186 @@
+"""The read and write pools (platform_layer.db): which query goes where.
+
+The `replica` alias reaches the test database through the real read pool (the
+replica copies it from the primary); tests/test_replica.py watches a lagging replica.
+"""
+
+import time
+
+import pytest
+from django.db import OperationalError, connections, transaction
+
+from news import services
+from news.models import Story
+from platform_layer import db
+
+
+@pytest.fixture
+def reads():
+    """Serve a GET's reads: the policy ReadPoolMiddleware sets for one."""
+
+    def start(read_after: int | None = None) -> db._Reads:
+        policy = db._Reads(replica_allowed=True, read_after=read_after)
+        tokens.append(db._reads.set(policy))
+        return policy
+
+    tokens = []
+    yield start
+    for token in reversed(tokens):
+        db._reads.reset(token)
+
+
+@pytest.fixture(autouse=True)
+def fresh_read_pool(monkeypatch):
+    monkeypatch.setattr(db, "read_pool", db._ReadPoolState())
+
+
+def route() -> str:
+    return db.ReadPoolRouter().db_for_read(Story)
+
+
+def test_the_replica_is_configured_as_the_read_pool(settings):
+    assert settings.DATABASES["replica"]["PORT"] != settings.DATABASES["default"]["PORT"]
+    assert settings.DATABASES["replica"]["TEST"]["MIRROR"] == "default"
+
+
+@pytest.mark.parametrize("text", ["0/16B3748", "16/b374d848", "FFFFFFFF/FFFFFFFF"])
+def test_a_wal_position_reads_and_prints_back(text):
+    assert db.format_lsn(db.parse_lsn(text)) == text.upper()
+
+
+@pytest.mark.parametrize("text", ["", "16", "16/", "/1", "0x16/1", "123456789/0", "1/2/3", "1/2 x"])
+def test_anything_else_is_not_a_wal_position(text):
+    assert db.parse_lsn(text) is None
+
+
+def test_outside_a_request_every_read_goes_to_the_primary():
+    """Consumers, the relay and commands: no read policy, the primary only."""
+    assert route() == db.PRIMARY
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_gets_reads_go_to_the_read_pool(reads):
+    reads()
+    assert route() == db.REPLICA
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_read_inside_a_transaction_on_the_primary_stays_there(reads):
+    reads()
+    with transaction.atomic():
+        assert route() == db.PRIMARY
+    assert route() == db.REPLICA
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_after_a_read_pool_failure_reads_go_to_the_primary_for_a_while(reads, monkeypatch):
+    db.read_pool.failed()
+    reads()
+    assert route() == db.PRIMARY
+    monkeypatch.setattr(db.read_pool, "skip_until", 0.0)
+    assert route() == db.REPLICA
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_write_not_yet_replayed_sends_the_reads_to_the_primary(reads, monkeypatch):
+    """The replica says how far it has replayed; a later write is read on the primary."""
+    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position <= 100)
+    reads(read_after=101)
+    assert route() == db.PRIMARY
+    reads(read_after=100)
+    assert route() == db.REPLICA
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_write_already_seen_replayed_needs_no_question_to_the_replica(reads, monkeypatch):
+    db.read_pool.replayed = 500
+
+    def no_query(*args, **kwargs):
+        raise AssertionError("asked the replica")
+
+    monkeypatch.setattr(connections[db.REPLICA], "cursor", no_query)
+    reads(read_after=499)
+    assert route() == db.REPLICA
+
+
+@pytest.mark.django_db(databases=["default", "replica"])
+def test_the_replica_says_how_far_it_has_replayed():
+    """Through the real read pool: the primary's current position is replayed within
+    moments; a position far ahead is not."""
+    assert not db.read_pool.has_replayed(db.parse_lsn("FFFFFFFF/0"))
+    with connections[db.PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        now = db.parse_lsn(cursor.fetchone()[0])
+    deadline = time.monotonic() + 10
+    while not db.read_pool.has_replayed(now):
+        assert time.monotonic() < deadline, "the replica did not replay the primary's position in 10 s"
+        time.sleep(0.05)
+    assert db.read_pool.replayed >= now
+
+
+@pytest.mark.django_db
+def test_a_write_answers_with_its_wal_position(api):
+    response = api.post(
+        "/api/v1/users", {"username": "lsn", "password": "pw-123456", "name": "L"}, "application/json"
+    )
+    assert response.status_code == 201
+    written = db.parse_lsn(response.headers[db.WRITTEN_HEADER])
+    with connections[db.PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        assert written <= db.parse_lsn(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db
+def test_a_refused_write_and_a_read_carry_no_wal_position(api):
+    refused = api.post("/api/v1/users", {"username": ""}, "application/json")
+    assert refused.status_code == 400
+    assert db.WRITTEN_HEADER not in refused.headers
+    assert db.WRITTEN_HEADER not in api.get("/api/v1/stories").headers
+
+
+@pytest.mark.django_db
+def test_a_read_after_position_is_honoured(api):
+    response = api.get("/api/v1/stories", HTTP_X_READ_AFTER_LSN="0/1")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "0/1; DROP", "1/2/3", "\x00"])
+@pytest.mark.django_db
+def test_a_malformed_read_after_position_is_a_400(api, bad):
+    response = api.get("/api/v1/stories", HTTP_X_READ_AFTER_LSN=bad)
+    assert response.status_code == 400
+    assert "X-Read-After-LSN" in response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_get_whose_read_pool_fails_is_answered_from_the_primary(api, monkeypatch):
+    """The replica dies under a request: the request runs again, reading the primary."""
+    routes = []
+
+    def newest(limit: int, offset: int):
+        routes.append(route())
+        if routes[-1] == db.REPLICA:
+            raise OperationalError("server closed the connection unexpectedly")
+        return [], False
+
+    monkeypatch.setattr(services, "newest", newest)
+    response = api.get("/api/v1/stories")
+    assert response.status_code == 200
+    assert routes == [db.REPLICA, db.PRIMARY]
+    assert not db.read_pool.usable()
+
+
+@pytest.mark.django_db
+def test_a_write_is_never_run_twice(api, monkeypatch):
+    calls = []
+
+    def create_user(*args, **kwargs):
+        calls.append(route())
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "create_user", create_user)
+    with pytest.raises(OperationalError):
+        api.post(
+            "/api/v1/users", {"username": "once", "password": "pw-123456", "name": "O"}, "application/json"
+        )
+    assert calls == [db.PRIMARY]

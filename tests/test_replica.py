@@ -1,0 +1,76 @@
+"""Load balancing, layer 3: a streaming replica serves the read pool.
+
+Pausing the replica's replay makes its lag as large as we like: anyone reading a
+member's page from the read pool sees it as it was, while the member sees their own
+new story at once (their reads follow their write to the primary)."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import requests
+
+from stack import Visitor, compose, wait_for
+
+
+def replica_sql(sql: str) -> str:
+    return compose(
+        "exec", "-T", "postgres-replica", "sh", "-c",
+        'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"', sql,
+    ).stdout.strip()  # fmt: skip
+
+
+def database(edge: str) -> tuple[dict, dict]:
+    """The primary (with its replicas) and the read pool, as the platform reports them."""
+    dependencies = requests.get(f"{edge}/status.json", timeout=15).json()["dependencies"]
+    return dependencies["postgres"], dependencies["postgres_read_pool"]
+
+
+@contextmanager
+def replay_paused() -> Iterator[None]:
+    """The replica still receives the primary's WAL, but applies none of it."""
+    replica_sql("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        replica_sql("SELECT pg_wal_replay_resume()")
+
+
+@pytest.fixture
+def author(edge) -> tuple[Visitor, str]:
+    username = f"writer_{uuid.uuid4().hex[:10]}"
+    return Visitor(edge).sign_up(username), username
+
+
+def test_the_replica_streams_from_the_primary_and_serves_the_read_pool(edge):
+    primary, read_pool = database(edge)
+    assert [replica["name"] for replica in primary["replicas"]] == ["replica1"], primary
+    assert primary["replicas"][0]["state"] == "streaming"
+    assert read_pool["ok"] and read_pool["served_by"] == "replica", read_pool
+    assert replica_sql("SELECT pg_is_in_recovery()") == "t"
+
+
+def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes(edge, author):
+    writer, username = author
+    anonymous = Visitor(edge)
+    title = f"Written while the replica waits {uuid.uuid4().hex[:8]}"
+    wait_for(lambda: anonymous.get(f"/u/{username}").ok, timeout=30, what="the new member on the replica")
+    with replay_paused():
+        writer.post_story(title)
+        # The writer's next pages read at least their write: from the primary.
+        assert title in writer.get(f"/u/{username}").text
+        assert title in writer.get("/").text  # their home timeline
+        # Anyone else reads the member's stories from the replica, which has not replayed it.
+        assert title not in anonymous.get(f"/u/{username}").text
+        primary, read_pool = database(edge)
+        behind = primary["replicas"][0]["behind_bytes"]
+        print(f"\nreplica paused: {behind} bytes behind the primary")
+        assert behind > 0 and read_pool["replay_paused"] is True, (primary, read_pool)
+    # Replay resumes: the replica catches up, and everyone sees the story.
+    wait_for(
+        lambda: title in anonymous.get(f"/u/{username}").text, timeout=30, what="the replica to catch up"
+    )
+    wait_for(
+        lambda: database(edge)[0]["replicas"][0]["behind_bytes"] == 0, timeout=30, what="no lag once idle"
+    )

@@ -29,9 +29,18 @@ class ComposeError(subprocess.CalledProcessError):
         return f"{super().__str__()}\n{self.stderr}"
 
 
-def compose(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `docker compose ARGS` for this project and return the finished process."""
-    result = subprocess.run(compose_command(*args), capture_output=True, text=True, timeout=timeout)
+def compose(
+    *args: str, check: bool = True, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `docker compose ARGS` for this project and return the finished process.
+    `env` overrides variables of .env (the shell's environment wins over it)."""
+    result = subprocess.run(
+        compose_command(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     if check and result.returncode != 0:
         raise ComposeError(result.returncode, result.args, result.stdout, result.stderr)
     return result

@@ -1,6 +1,7 @@
 """Failure is boring for clients: under a bounded Locust run in the background, a
 web node, a platform node or the database replica is killed, the cache stopped, or
-the web tier restarted one node at a time, and no request fails. The figures
+the web tier restarted one node at a time, and no request fails. A platform node is
+killed twice: behind HAProxy, and with the web nodes as smart clients. The figures
 (requests, failures, seconds until a node is marked down and until it is back) are
 printed for the benchmark report."""
 
@@ -159,5 +160,55 @@ def test_killing_the_replica_under_load_fails_no_request(stats):
     print(
         f"\nkill the replica under load: {load['requests']} requests, {load['failures']} failed; "
         f"out of the read pool after {down_after:.1f}s, back {back_after:.1f}s after its start"
+    )
+    assert load["failures"] == 0, load["report"]
+
+
+@contextmanager
+def web_tier_as(client: str, stats: str) -> Iterator[None]:
+    """The web nodes recreated with PLATFORM_CLIENT=client; as configured again after."""
+
+    def recreate(env: dict[str, str]) -> None:
+        compose("up", "--detach", "--no-deps", "--wait", *WEB_NODES, env=env)
+        wait_for(lambda: set(haproxy_status(stats, "web").values()) == {"UP"}, timeout=60, what="web tier up")
+
+    recreate({"PLATFORM_CLIENT": client})
+    try:
+        yield
+    finally:
+        recreate({})
+
+
+def test_killing_a_platform_node_under_load_with_smart_clients_fails_no_request(stats, edge):
+    """No platform-lb between the tiers: each web worker skips the dead node once it
+    failed twice there (a GET that failed is tried on the other node), and tries it
+    again by itself after two seconds."""
+
+    def seen_by_a_web_worker() -> dict:
+        status = requests.get(f"{edge}/status.json", timeout=15).json()
+        breakers = {node["node"]: node["breaker"] for node in status["platform_client"]["nodes"]}
+        return {"breaker": breakers["platform1"], "answered_by": status["platform_node"]}
+
+    with web_tier_as("smart", stats):
+        assert requests.get(f"{edge}/status.json", timeout=15).json()["platform_client"]["mode"] == "smart"
+        with background_load(stats, seconds=45) as load:
+            killed = time.monotonic()
+            compose("kill", "platform1")
+            wait_for(
+                lambda: seen_by_a_web_worker()["breaker"] == "open", timeout=30, interval=0.2,
+                what="a web worker to skip platform1",
+            )  # fmt: skip
+            skipped_after = time.monotonic() - killed
+            started = time.monotonic()
+            compose("start", "platform1")
+            wait_for(
+                lambda: seen_by_a_web_worker()["answered_by"] == "platform1", timeout=120,
+                what="calls to reach platform1 again",
+            )  # fmt: skip
+            back_after = time.monotonic() - started
+    print(
+        f"\nkill platform1 under load, smart clients: {load['requests']} requests, "
+        f"{load['failures']} failed; a web worker skipped it after {skipped_after:.1f}s, "
+        f"calls reached it {back_after:.1f}s after its start"
     )
     assert load["failures"] == 0, load["report"]

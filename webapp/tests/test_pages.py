@@ -8,6 +8,7 @@ from django.test import RequestFactory
 
 from web import errors
 from web.platform_client import platform
+from web.platform_nodes import Balancer
 
 
 def test_home_lists_stories_from_the_platform(client):
@@ -86,7 +87,7 @@ def test_the_status_page_says_when_queue_depths_are_unknown(client, monkeypatch)
 
 
 def test_a_dead_platform_pool_is_a_503_page_not_a_crash(client, monkeypatch):
-    monkeypatch.setattr(platform, "base_url", "http://127.0.0.1:1")
+    monkeypatch.setattr(platform, "nodes", Balancer("http://127.0.0.1:1"))
     response = client.get("/")
     assert response.status_code == 503
     assert b"Platform unavailable" in response.content
@@ -95,14 +96,14 @@ def test_a_dead_platform_pool_is_a_503_page_not_a_crash(client, monkeypatch):
 
 
 def test_a_dead_platform_pool_is_a_503_json_error_on_the_public_api(client, monkeypatch):
-    monkeypatch.setattr(platform, "base_url", "http://127.0.0.1:1")
+    monkeypatch.setattr(platform, "nodes", Balancer("http://127.0.0.1:1"))
     response = client.get("/api/stories")
     assert response.status_code == 503
     assert response.json()["error"] == "Platform unavailable"
 
 
 def test_the_500_page_needs_neither_the_request_nor_the_platform(monkeypatch):
-    monkeypatch.setattr(platform, "base_url", "http://127.0.0.1:1")
+    monkeypatch.setattr(platform, "nodes", Balancer("http://127.0.0.1:1"))
     response = errors.server_error(RequestFactory().get("/"))
     assert response.status_code == 500
     assert b"Something went wrong" in response.content

@@ -1,7 +1,8 @@
 """The web tier's only door to data: the platform layer's JSON API.
 
 Every call goes to one load-balanced address (the article's `localhost:9000`
-idea); the pool behind it, its health checks and retries are HAProxy's job.
+idea), where the pool, its health checks and retries are HAProxy's job; or, in
+smart-client mode, to the platform nodes themselves (web.platform_nodes).
 
 Calls made on behalf of a logged-in member name them in `X-Acting-User`; the
 platform trusts that header because this tier presents its API token.
@@ -20,6 +21,8 @@ from typing import Any, NamedTuple
 
 import requests
 from django.conf import settings
+
+from web.platform_nodes import Balancer, SmartPool, from_settings
 
 API = "/api/v1"
 WRITTEN_HEADER = "X-Written-LSN"
@@ -81,8 +84,8 @@ _REFUSALS: dict[int, type[PlatformError]] = {
 
 
 class PlatformClient:
-    def __init__(self, base_url: str, token: str, timeout: tuple[float, float]) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, nodes: Balancer | SmartPool, token: str, timeout: tuple[float, float]) -> None:
+        self.nodes = nodes
         self.timeout = timeout
         # One pooled session per process: keep-alive connections to the load balancer.
         self.session = requests.Session()
@@ -130,8 +133,8 @@ class PlatformClient:
         if read_after:
             headers[READ_AFTER_HEADER] = read_after
         try:
-            response = self.session.request(
-                method, f"{self.base_url}{path}", headers=headers, timeout=self.timeout, **kwargs
+            response = self.nodes.send(
+                self.session, method, path, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.RequestException as exc:
             raise PlatformUnavailable(f"{method} {path}: {exc}") from exc
@@ -260,4 +263,8 @@ class PlatformClient:
         return self.get(f"{API}/status")
 
 
-platform = PlatformClient(settings.PLATFORM_URL, settings.PLATFORM_API_TOKEN, settings.PLATFORM_TIMEOUT)
+platform = PlatformClient(
+    from_settings(settings.PLATFORM_CLIENT, settings.PLATFORM_URL, settings.PLATFORM_NODES),
+    settings.PLATFORM_API_TOKEN,
+    settings.PLATFORM_TIMEOUT,
+)

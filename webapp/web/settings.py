@@ -77,6 +77,10 @@ TIME_ZONE = "UTC"
 # --- Platform layer -------------------------------------------------------------
 # One load-balanced address for the whole platform pool (haproxy/platform.cfg).
 PLATFORM_URL = env("PLATFORM_URL", "http://platform-lb:9000")
+# `balancer`: every call to PLATFORM_URL. `smart`: a client-side pool of the
+# platform nodes themselves (web.platform_nodes).
+PLATFORM_CLIENT = env("PLATFORM_CLIENT", "balancer")
+PLATFORM_NODES = [url.strip() for url in env("PLATFORM_NODES", "").split(",") if url.strip()]
 PLATFORM_API_TOKEN = env("PLATFORM_API_TOKEN")
 # (connect, read) seconds: a dead pool must cost a page seconds at most.
 PLATFORM_TIMEOUT = (float(env("PLATFORM_CONNECT_TIMEOUT", "1")), float(env("PLATFORM_READ_TIMEOUT", "5")))

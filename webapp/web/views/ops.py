@@ -12,7 +12,14 @@ DEAD_LETTER = ".dead-letter"
 def status_page(request: HttpRequest) -> HttpResponse:
     """Each tier's state as this web node sees it: the seed of the live dashboard."""
     data = platform.status()
-    data = {"web_node": settings.NODE_NAME, "platform_node": platform.last_node, **data}
+    data = {
+        "web_node": settings.NODE_NAME,
+        "platform_node": platform.last_node,
+        # How this web node reaches the platform; in smart mode, what this worker
+        # process knows of each platform node (gunicorn workers learn separately).
+        "platform_client": platform.nodes.state(),
+        **data,
+    }
     if request.path.endswith(".json"):
         return JsonResponse(data)
     return render(request, "web/status.html", {"status": data, "queues": queues(data)})

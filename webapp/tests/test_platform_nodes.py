@@ -1,0 +1,180 @@
+"""The smart client (web.platform_nodes): a client-side pool that notices by itself
+which platform nodes are down and which have come back.
+
+Most tests run it against small HTTP servers in this process, stopped and started
+at will; the last one against the stack's real platform nodes."""
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from web import platform_nodes
+from web.platform_nodes import Node, SmartPool, from_settings
+
+
+class FakeNode:
+    """An HTTP server on loopback that names itself in X-Served-By; it can be stopped
+    and started again on the same port, as a container is."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.posts = 0
+        self.port = 0
+        self.server: ThreadingHTTPServer | None = None
+        self.start()
+
+    def start(self) -> None:
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self.send_response(200)
+                self.send_header("X-Served-By", node.name)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                node.posts += 1
+                self._answer()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class HangUp:
+    """A node that accepts a request and dies before answering it."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.requests = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            connection, _ = self.listener.accept()
+            connection.recv(65536)
+            self.requests += 1
+            connection.close()
+
+
+@pytest.fixture(autouse=True)
+def quick_recovery(monkeypatch):
+    monkeypatch.setattr(platform_nodes, "SECONDS_OPEN", 0.3)
+
+
+@pytest.fixture
+def nodes():
+    started = [FakeNode("a"), FakeNode("b")]
+    yield started
+    for node in started:
+        if node.server.socket.fileno() != -1:
+            node.stop()
+
+
+def call(pool: SmartPool, method: str = "GET") -> str:
+    response = pool.send(requests.Session(), method, "/", timeout=(1, 2))
+    return response.headers["X-Served-By"]
+
+
+def breakers(pool: SmartPool) -> list[str]:
+    return [node["breaker"] for node in pool.state()["nodes"]]
+
+
+def test_calls_take_the_nodes_in_turn(nodes):
+    pool = SmartPool([node.url for node in nodes])
+    assert [call(pool) for _ in range(4)] == ["a", "b", "a", "b"]
+
+
+def test_a_dead_node_costs_no_get_and_is_skipped_after_two_failures(nodes):
+    pool = SmartPool([node.url for node in nodes])
+    nodes[1].stop()
+    assert [call(pool) for _ in range(6)] == ["a"] * 6
+    assert breakers(pool) == ["closed", "open"]
+
+
+def test_a_node_that_comes_back_is_used_again_by_itself(nodes):
+    pool = SmartPool([node.url for node in nodes])
+    nodes[1].stop()
+    for _ in range(4):
+        call(pool)
+    assert breakers(pool)[1] == "open"
+    nodes[1].start()
+    deadline = time.monotonic() + 5
+    while "b" not in {call(pool) for _ in range(2)}:
+        assert time.monotonic() < deadline, "the node that came back was never used again"
+        time.sleep(0.1)
+    assert breakers(pool) == ["closed", "closed"]
+
+
+def test_a_post_that_was_refused_goes_to_the_next_node(nodes):
+    pool = SmartPool([node.url for node in reversed(nodes)])  # b first
+    nodes[1].stop()
+    assert call(pool, "POST") == "a"
+    assert nodes[0].posts == 1
+
+
+def test_a_post_that_reached_a_node_is_never_sent_again(nodes):
+    dying = HangUp()
+    pool = SmartPool([dying.url, nodes[0].url])
+    with pytest.raises(requests.ConnectionError):
+        call(pool, "POST")
+    assert (dying.requests, nodes[0].posts) == (1, 0)
+    # The same failure on a GET, which changes nothing: tried on the next node.
+    pool = SmartPool([dying.url, nodes[0].url])
+    assert call(pool) == "a"
+
+
+def test_with_every_node_down_the_call_fails_clearly(nodes):
+    pool = SmartPool([node.url for node in nodes])
+    for node in nodes:
+        node.stop()
+    for _ in range(3):
+        with pytest.raises(requests.ConnectionError, match="no platform node answered"):
+            call(pool)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: from_settings("fancy", "http://platform-lb:9000", []),
+        lambda: SmartPool([]),
+        lambda: Node("ftp://platform1"),
+    ],
+)
+def test_a_wrong_setting_says_what_to_fix(make):
+    with pytest.raises(ImproperlyConfigured):
+        make()
+
+
+def test_the_real_platform_nodes_share_the_calls():
+    """Straight to platform1 and platform2, bypassing platform-lb."""
+    pool = SmartPool(["http://platform1:8000", "http://platform2:8000"])
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {settings.PLATFORM_API_TOKEN}"
+    served = {
+        pool.send(session, "GET", "/api/v1/stories", timeout=(1, 5)).headers["X-Served-By"] for _ in range(4)
+    }
+    assert served == {"platform1", "platform2"}
+    assert {node["address"] for node in pool.state()["nodes"]} != {None}

@@ -1,0 +1,164 @@
+"""How a web node reaches the platform pool: through HAProxy, or as a smart client.
+
+PLATFORM_CLIENT picks one (docker-compose.yml, .env.example):
+
+- `balancer` (the default): one address, `platform-lb:9000`. HAProxy health-checks
+  the platform nodes, spreads the calls and retries them; this side knows nothing.
+- `smart`: the article's alternative. The web node knows every platform node
+  (PLATFORM_NODES), takes them in turn and notices by itself which are down and
+  which have come back. Each node has a circuit breaker (pybreaker): two failures
+  in a row open it and the node is skipped; two seconds later one call is let
+  through and, if it succeeds, the node is back in the rotation. A GET that fails
+  on one node is tried on the next; a POST only when it never reached a node (its
+  connection was refused or not made in time), so a write is never made twice.
+
+What HAProxy did for us and a smart client must do itself:
+- names: Docker forgets a stopped container's name, and looking it up may then hang
+  for seconds. Each node's address is looked up in the background and the last
+  good one kept, as HAProxy's resolvers do (`hold`);
+- shared knowledge: each gunicorn worker has its own breakers and learns of a
+  failure by itself, with a failed attempt or two of its own; one HAProxy learns
+  once, by its health checks, for all its clients.
+"""
+
+import itertools
+import os
+import socket
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import pybreaker
+import requests
+from django.core.exceptions import ImproperlyConfigured
+from urllib3.exceptions import NewConnectionError
+
+SAFE_METHODS = ("GET", "HEAD")
+FAILURES_TO_OPEN = 2
+SECONDS_OPEN = 2.0
+LOOKUP_EVERY_SECONDS = 1.0
+
+
+class Balancer:
+    """Every call to one load-balanced address."""
+
+    mode = "balancer"
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def send(self, session: requests.Session, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return session.request(method, f"{self.url}{path}", **kwargs)
+
+    def state(self) -> dict:
+        return {"mode": self.mode, "address": self.url}
+
+
+class Node:
+    """One platform node: its name, its last known address and its circuit breaker."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ImproperlyConfigured(f"PLATFORM_NODES: not an http:// URL of a platform node: {url!r}")
+        self.name = parts.hostname
+        self.port = parts.port or 80
+        self.address: str | None = None
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=FAILURES_TO_OPEN,
+            reset_timeout=SECONDS_OPEN,
+            name=self.name,
+            throw_new_error_on_trip=False,  # the caller wants the real error, to try the next node
+        )
+
+    def url(self, path: str) -> str:
+        return f"http://{self.address or self.name}:{self.port}{path}"
+
+    def look_up(self) -> None:
+        """Refresh the address; when the name does not resolve, keep the last one."""
+        try:
+            found = socket.getaddrinfo(self.name, self.port, type=socket.SOCK_STREAM)
+        except OSError:
+            return
+        self.address = found[0][4][0]
+
+    def state(self) -> dict:
+        return {
+            "node": self.name,
+            "address": self.address,
+            "breaker": self.breaker.current_state,  # closed (in use), open (skipped), half-open
+            "failures": self.breaker.fail_counter,
+        }
+
+
+def never_sent(error: requests.RequestException) -> bool:
+    """Whether a request surely never reached a node: no connection was made."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+class SmartPool:
+    """The client-side pool of platform nodes."""
+
+    mode = "smart"
+
+    def __init__(self, urls: list[str]) -> None:
+        if not urls:
+            raise ImproperlyConfigured("The smart client needs PLATFORM_NODES, the platform nodes' URLs.")
+        self.nodes = [Node(url) for url in urls]
+        self._turn = itertools.count()
+        self._lock = threading.Lock()
+        self._looking_up_in: int | None = None  # the process whose lookup threads run
+
+    def _keep_looking_up(self) -> None:
+        """Once per process (gunicorn forks its workers, and threads do not survive a fork)."""
+        if self._looking_up_in == os.getpid():
+            return
+        with self._lock:
+            if self._looking_up_in == os.getpid():
+                return
+            for node in self.nodes:
+                node.look_up()
+                threading.Thread(target=self._look_up_forever, args=(node,), daemon=True).start()
+            self._looking_up_in = os.getpid()
+
+    @staticmethod
+    def _look_up_forever(node: Node) -> None:
+        while True:
+            time.sleep(LOOKUP_EVERY_SECONDS)
+            node.look_up()
+
+    def send(self, session: requests.Session, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call the next node in turn; on failure, the following ones (see the module)."""
+        self._keep_looking_up()
+        first = next(self._turn) % len(self.nodes)
+        headers = kwargs.pop("headers", None) or {}
+        error: Exception | None = None
+        for node in self.nodes[first:] + self.nodes[:first]:
+            try:
+                return node.breaker.call(
+                    session.request, method, node.url(path), headers={**headers, "Host": node.name}, **kwargs
+                )
+            except pybreaker.CircuitBreakerError as exc:  # open: skipped, nothing sent
+                error = error or exc
+            except requests.RequestException as exc:
+                if method not in SAFE_METHODS and not never_sent(exc):
+                    raise
+                error = exc
+        raise requests.ConnectionError(f"no platform node answered: {error}") from error
+
+    def state(self) -> dict:
+        return {"mode": self.mode, "nodes": [node.state() for node in self.nodes]}
+
+
+def from_settings(mode: str, balancer_url: str, node_urls: list[str]) -> Balancer | SmartPool:
+    if mode == Balancer.mode:
+        return Balancer(balancer_url)
+    if mode == SmartPool.mode:
+        return SmartPool(node_urls)
+    raise ImproperlyConfigured(
+        f"PLATFORM_CLIENT must be {Balancer.mode!r} or {SmartPool.mode!r}, not {mode!r}."
+    )

@@ -3,6 +3,7 @@ author's own timeline at once; the followers' timelines are filled by the fan-ou
 consumer. Nothing is lost, nothing is done twice: not when the consumer is killed
 in the middle of a fan-out, nor when RabbitMQ restarts or is down."""
 
+import re
 import subprocess
 import threading
 import time
@@ -143,4 +144,31 @@ def test_with_rabbitmq_down_posting_succeeds_and_the_fan_out_follows_its_return(
     )
     wait_for(
         lambda: healthy("rabbitmq", "relay", "consumer"), timeout=120, what="the queue tier healthy again"
+    )
+
+
+def test_with_rabbitmq_paused_clicks_still_redirect_and_every_one_is_stored(edge):
+    """A paused broker accepts connections and answers nothing: the click publisher
+    gives up on it after its timeout, writes clicks inline, and loses none."""
+    story_id = int(re.search(r'data-story-id="(\d+)"', requests.get(f"{edge}/newest", timeout=10).text)[1])
+    referrer = f"paused-{uuid.uuid4().hex[:8]}.example"
+    clicks = 8
+    try:
+        compose("pause", "rabbitmq")
+        answers = [
+            requests.get(
+                f"{edge}/s/{story_id}/go",
+                headers={"Referer": f"https://{referrer}/"},
+                allow_redirects=False,
+                timeout=30,
+            ).status_code
+            for _ in range(clicks)
+        ]
+    finally:
+        compose("unpause", "rabbitmq")
+    assert answers == [302] * clicks
+    count = f"SELECT count(*) FROM news_click WHERE referrer_domain = '{referrer}'"
+    wait_for(lambda: int(psql(count)) == clicks, timeout=60, what="every click stored")
+    wait_for(
+        lambda: healthy("rabbitmq", "click-consumer"), timeout=120, what="the click stream healthy again"
     )

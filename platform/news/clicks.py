@@ -10,9 +10,9 @@ inline instead: slower, never lost.
 
 import json
 import logging
-import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ import pika.exceptions
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from jobqueue import CLICKS_QUEUE, queue_arguments
 from platform_layer.dns import resolve
@@ -36,25 +37,28 @@ def declare(channel: pika.adapters.blocking_connection.BlockingChannel) -> None:
 
 
 class Publisher:
-    """One confirmed channel per process, shared by its request threads under a lock.
+    """One confirmed channel per process, owned by one sender thread.
 
-    pika's BlockingConnection is not thread-safe, hence the lock; a publish waits for
-    RabbitMQ's confirm (about a millisecond on one host). After a failure the broker
-    is skipped for `cooldown` seconds, so a dead broker costs one request its
-    timeout, not every request.
+    pika's BlockingConnection is not thread-safe, so a single thread does every
+    publish, and a request thread waits for its result (RabbitMQ's confirm, about a
+    millisecond on one host) for at most `timeout` seconds. A broker that is dead,
+    or stuck (paused: it accepts TCP, then never answers), is then skipped for
+    `cooldown` seconds: it costs one request per process its timeout every
+    `cooldown` seconds, and meanwhile clicks are written inline. A publish that gives
+    up may still be confirmed later; the click, written inline too, is stored once
+    (its event id is unique).
     """
 
-    def __init__(self, url: str, timeout: float = 1.0, cooldown: float = 2.0) -> None:
+    def __init__(self, url: str, timeout: float = 1.0, cooldown: float = 5.0) -> None:
         self.parameters = pika.URLParameters(url)
         self.parameters.socket_timeout = timeout
-        self.parameters.stack_timeout = timeout * 2
+        self.parameters.stack_timeout = timeout  # the whole connection, handshake included
         self.parameters.connection_attempts = 1
-        # The heartbeat bounds how long a publish can wait on a broker that stopped
-        # answering (paused, or a dead link): pika checks it while awaiting the confirm.
+        # Frees the sender thread from a broker that stopped answering mid-publish.
         self.parameters.heartbeat = 5
         self.timeout = timeout
         self.cooldown = cooldown
-        self._lock = threading.Lock()
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="click-publisher")
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
         self._skip_until = 0.0
@@ -63,28 +67,45 @@ class Publisher:
         """Publish one event; True once RabbitMQ confirmed it, False when it could not."""
         if time.monotonic() < self._skip_until:
             return False
-        body = json.dumps(event).encode()
-        with self._lock:
-            for attempt in (1, 2):  # a connection closed while idle gets one fresh retry
-                try:
-                    self._open()
-                    self._channel.basic_publish(
-                        exchange="",
-                        routing_key=CLICKS_QUEUE,
-                        body=body,
-                        properties=pika.BasicProperties(
-                            content_type="application/json",
-                            delivery_mode=pika.DeliveryMode.Persistent,
-                            message_id=event["event_id"],
-                        ),
-                        mandatory=True,
-                    )
-                    return True
-                except (pika.exceptions.AMQPError, OSError) as exc:
-                    self._close()
-                    if attempt == 2:
-                        self._skip_until = time.monotonic() + self.cooldown
-                        log.warning("click stream unavailable for %.0fs: %r", self.cooldown, exc)
+        sending = self._sender.submit(self._send, json.dumps(event).encode(), event["event_id"])
+        try:
+            sent = sending.result(timeout=2 * self.timeout)  # connecting, then publishing
+        except TimeoutError:
+            sent, reason = False, f"no confirm within {2 * self.timeout:.0f}s"
+        else:
+            reason = "see the error above"
+        if not sent:
+            self._skip_until = time.monotonic() + self.cooldown
+            log.warning(
+                "click stream unavailable for %.0fs (%s); writing clicks inline", self.cooldown, reason
+            )
+        return sent
+
+    def _send(self, body: bytes, event_id: str) -> bool:
+        """In the sender thread."""
+        for attempt in (1, 2):  # a connection closed while idle gets one fresh retry
+            fresh = self._connection is None or not self._connection.is_open
+            try:
+                self._open()
+                self._channel.basic_publish(
+                    exchange="",
+                    routing_key=CLICKS_QUEUE,
+                    body=body,
+                    properties=pika.BasicProperties(
+                        content_type="application/json",
+                        delivery_mode=pika.DeliveryMode.Persistent,
+                        message_id=event_id,
+                    ),
+                    mandatory=True,
+                )
+                return True
+            # AMQPConnectorException: raised while connecting, for example to a broker that
+            # accepts TCP but never answers the handshake (paused); not an AMQPError.
+            except (pika.exceptions.AMQPError, AMQPConnectorException, OSError) as exc:
+                self._close()
+                if fresh or attempt == 2:  # a new connection failed: no point in another
+                    log.warning("could not publish a click: %r", exc)
+                    return False
         return False
 
     def _open(self) -> None:

@@ -2,7 +2,9 @@
 the outbox, timelines and their fan-out, the click stream, rollups, suggestions
 and exports. (The consumers' half is in consumers/tests.)"""
 
+import contextlib
 import json
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -195,6 +197,27 @@ def test_when_the_broker_is_down_a_click_is_written_inline(author):
     finally:
         clicks.publisher = live
     assert Click.objects.filter(story=story, referrer_domain="duckduckgo.com").count() == 1
+
+
+def test_a_broker_that_accepts_but_never_answers_is_tried_once_then_clicks_go_inline(author):
+    """A paused RabbitMQ: TCP connects, the AMQP handshake never completes. The click
+    is written inline; the broker is tried once, then skipped for the cooldown."""
+    story = Story.objects.create(author=author, title="Paused", url="https://example.com/paused")
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        stuck = clicks.Publisher(f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}/%2F", timeout=0.5)
+        clicks.publisher, live = stuck, clicks.publisher
+        try:
+            clicks.record(story.pk, None, "paused.example")
+            clicks.record(story.pk, None, "paused.example")
+        finally:
+            clicks.publisher = live
+        silent.setblocking(False)
+        attempts = 0
+        with contextlib.suppress(BlockingIOError):
+            while silent.accept():
+                attempts += 1
+    assert Click.objects.filter(story=story, referrer_domain="paused.example").count() == 2
+    assert attempts == 1
 
 
 # --- Rollups -------------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 keeps the site answering when one of them stops."""
 
 import http.client
+import os
+import subprocess
 import time
 from urllib.parse import urlsplit
 
 import requests
 
-from stack import compose, haproxy_status, served_by, wait_for
+from stack import ROOT, compose, haproxy_status, served_by, wait_for
 
 WEB_NODES = {"web1", "web2", "web3"}
 
@@ -19,6 +21,35 @@ def test_requests_through_the_edge_reach_all_three_web_nodes(edge):
 
 def test_the_stats_page_shows_every_web_node_up(stats):
     assert haproxy_status(stats, "web") == {"web1": "UP", "web2": "UP", "web3": "UP"}
+
+
+def test_the_stats_port_serves_prometheus_metrics(stats):
+    metrics = requests.get(f"{stats}/metrics", timeout=5).text
+    for node in sorted(WEB_NODES):
+        assert f'haproxy_server_status{{proxy="web",server="{node}",state="UP"}} 1' in metrics
+
+
+def make(*args: str) -> None:
+    subprocess.run(
+        ["make", "--no-print-directory", *args, f"OFFLINE={os.environ.get('OFFLINE', '')}"],
+        cwd=ROOT, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_make_drain_takes_a_node_out_of_rotation_and_make_enable_puts_it_back(edge, stats):
+    """Through HAProxy's runtime API: a drained server gets no new requests."""
+    try:
+        make("drain", "SERVER=web3")
+        assert haproxy_status(stats, "web")["web3"] == "DRAIN"
+        assert "web3" not in {served_by(requests.get(f"{edge}/healthz", timeout=5)) for _ in range(15)}
+    finally:
+        make("enable", "SERVER=web3")
+    assert haproxy_status(stats, "web")["web3"] == "UP"
+    wait_for(
+        lambda: "web3" in {served_by(requests.get(f"{edge}/healthz", timeout=5)) for _ in range(6)},
+        timeout=10,
+        what="web3 serving again",
+    )
 
 
 def test_an_idle_connection_outlives_the_load_generators_think_time(edge):

@@ -1,9 +1,9 @@
 """Failure is boring for clients: under a bounded Locust run in the background, a
-web node, a platform node or the database replica is killed, the cache stopped, or
-the web tier restarted one node at a time, and no request fails. A platform node is
-killed twice: behind HAProxy, and with the web nodes as smart clients. The figures
-(requests, failures, seconds until a node is marked down and until it is back) are
-printed for the benchmark report."""
+web node, a platform node or the database replica is killed, a platform node
+paused, the cache stopped, or the web tier restarted one node at a time, and no
+request fails. A platform node is killed twice: behind HAProxy, and with the web
+nodes as smart clients. The figures (requests, failures, seconds until a node is
+marked down and until it is back) are printed for the benchmark report."""
 
 import json
 import subprocess
@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import requests
 
 from stack import compose, compose_command, haproxy_rows, haproxy_status, healthy, wait_for
@@ -89,21 +90,24 @@ def platform_pool() -> dict[str, str]:
     return pool("platform-lb", "platform_pool")
 
 
-def test_killing_a_platform_node_under_load_fails_no_request(stats):
+@pytest.mark.parametrize(("break_it", "mend_it"), [("kill", "start"), ("pause", "unpause")])
+def test_killing_or_freezing_a_platform_node_under_load_fails_no_request(stats, break_it, mend_it):
+    """Killed, its connections drop; paused, it answers nothing and a GET waiting on it
+    is retried on the other node when platform-lb's server timeout (4 s) expires."""
     with background_load(stats, seconds=45) as load:
-        killed = time.monotonic()
-        compose("kill", "platform1")
+        broken = time.monotonic()
+        compose(break_it, "platform1")
         wait_for(
             lambda: platform_pool()["platform1"].startswith("DOWN"), timeout=30, what="platform1 marked down"
         )
-        down_after = time.monotonic() - killed
-        started = time.monotonic()
-        compose("start", "platform1")
+        down_after = time.monotonic() - broken
+        mended = time.monotonic()
+        compose(mend_it, "platform1")
         wait_for(lambda: platform_pool()["platform1"] == "UP", timeout=120, what="platform1 back in the pool")
-        back_after = time.monotonic() - started
+        back_after = time.monotonic() - mended
     print(
-        f"\nkill platform1 under load: {load['requests']} requests, {load['failures']} failed; "
-        f"marked down after {down_after:.1f}s, back {back_after:.1f}s after its start"
+        f"\n{break_it} platform1 under load: {load['requests']} requests, {load['failures']} failed; "
+        f"marked down after {down_after:.1f}s, back {back_after:.1f}s after `{mend_it}`"
     )
     assert load["failures"] == 0, load["report"]
 

@@ -17,7 +17,7 @@ USERS ?= 10000
 STORIES ?= 100000
 DAYS ?= 30
 
-.PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system \
+.PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system fuzz \
         loadtest bench-posting kill stop start pause unpause rolling-restart drain enable \
         pause-replay resume-replay rebuild-replica \
         offline-images lint clean
@@ -77,6 +77,9 @@ test-unit: .env ## Unit tests of each service, inside its image, against the rea
 	  echo "== unit tests: $$service"; \
 	  $(COMPOSE) run --rm --no-deps $$service pytest -q; \
 	done
+
+fuzz: .env ## Fuzz the platform API with new random input (the suite repeats the same input)
+	$(COMPOSE) run --rm --no-deps -e HYPOTHESIS_PROFILE=explore platform1 pytest -q tests/test_fuzz.py
 
 test-system: $(VENV)/bin/pytest ## System tests from this machine, through the published ports
 	OFFLINE="$(OFFLINE)" $(VENV)/bin/pytest tests

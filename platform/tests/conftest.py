@@ -1,6 +1,9 @@
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from news.cache import cache
@@ -8,6 +11,11 @@ from platform_layer.testing import ensure_test_vhost
 
 # The image's code folder is read-only for its user: keep Hypothesis's examples in /tmp.
 set_hypothesis_home_dir("/tmp/hypothesis")
+# Generated input is the same on every run of the suite, so that a test run (CI's
+# included) does not turn red on a new random draw; `make fuzz` explores new input.
+hypothesis_settings.register_profile("repeatable", max_examples=30, derandomize=True)
+hypothesis_settings.register_profile("explore", max_examples=300)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture

@@ -35,9 +35,7 @@ def keep_the_test_connection():
 
 
 @schema.parametrize()
-@hypothesis_settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_no_input_makes_the_api_fail(case, member):
     case.call_and_validate(
         headers={**AUTHORIZATION, "X-Acting-User": str(member.pk)},

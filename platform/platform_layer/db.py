@@ -19,7 +19,8 @@ Which queries the replica serves:
 When the read pool fails in the middle of a request (the replica killed), the
 request runs once more with every read on the primary: a GET writes nothing, so
 running it again is safe. The replica is then skipped for a few seconds, while
-HAProxy takes it out of the read pool.
+HAProxy takes it out of the read pool. When the primary does not answer, the
+request is a 503 with a reason.
 """
 
 import contextlib
@@ -177,25 +178,28 @@ class ReadPoolMiddleware:
             _reads.reset(token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        reads = _reads.get()
-        if (
-            reads is None
-            or not reads.used_replica
-            or not isinstance(exception, OperationalError | InterfaceError)
-        ):
+        if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        log.warning(
-            "read pool failed during %s %s (%s); answering from the primary",
-            request.method,
-            request.path,
-            exception,
-        )
-        read_pool.failed()
-        with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
-            connections[REPLICA].close()
-        reads.replica_allowed = False
-        match = request.resolver_match
-        return match.func(request, *match.args, **match.kwargs)
+        reads = _reads.get()
+        if reads is not None and reads.used_replica:
+            log.warning(
+                "read pool failed during %s %s (%s); answering from the primary",
+                request.method,
+                request.path,
+                exception,
+            )
+            read_pool.failed()
+            with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
+                connections[REPLICA].close()
+            reads.replica_allowed = False
+            match = request.resolver_match
+            try:
+                return match.func(request, *match.args, **match.kwargs)
+            except (OperationalError, InterfaceError) as again:
+                exception = again
+        # The primary does not answer (down, restarting): a reason and a 503, not a 500.
+        log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
+        return JsonResponse({"detail": "The database is unavailable; try again in a moment."}, status=503)
 
     @staticmethod
     def _stamp(response: HttpResponse) -> None:

@@ -171,7 +171,7 @@ def test_a_get_whose_read_pool_fails_is_answered_from_the_primary(api, monkeypat
 
 
 @pytest.mark.django_db
-def test_a_write_is_never_run_twice(api, monkeypatch):
+def test_a_write_is_never_run_twice_and_a_dead_database_is_a_503(api, monkeypatch):
     calls = []
 
     def create_user(*args, **kwargs):
@@ -179,8 +179,22 @@ def test_a_write_is_never_run_twice(api, monkeypatch):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(services, "create_user", create_user)
-    with pytest.raises(OperationalError):
-        api.post(
-            "/api/v1/users", {"username": "once", "password": "pw-123456", "name": "O"}, "application/json"
-        )
+    body = {"username": "once", "password": "pw-123456", "name": "O"}
+    response = api.post("/api/v1/users", body, "application/json")
     assert calls == [db.PRIMARY]
+    assert response.status_code == 503
+    assert "database is unavailable" in response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_get_failing_on_both_pools_is_a_503(api, monkeypatch):
+    routes = []
+
+    def newest(limit: int, offset: int):
+        routes.append(route())
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(services, "newest", newest)
+    response = api.get("/api/v1/stories")
+    assert routes == [db.REPLICA, db.PRIMARY]
+    assert response.status_code == 503

@@ -54,10 +54,6 @@ def parse_lsn(text: str) -> int | None:
     return (int(match[1], 16) << 32) | int(match[2], 16) if match else None
 
 
-def format_lsn(position: int) -> str:
-    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
-
-
 def has_replica() -> bool:
     return REPLICA in settings.DATABASES
 

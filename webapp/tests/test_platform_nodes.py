@@ -146,6 +146,14 @@ def test_a_post_that_reached_a_node_is_never_sent_again(nodes):
     assert call(pool) == "a"
 
 
+def test_a_node_whose_name_does_not_resolve_is_skipped(nodes):
+    """A container that is gone has no name; a lookup of it may hang, but not the calls."""
+    pool = SmartPool(["http://no-such-platform-node.invalid:8000", nodes[0].url])
+    assert [call(pool) for _ in range(3)] == ["a"] * 3
+    assert call(pool, "POST") == "a"
+    assert pool.state()["nodes"][0]["address"] is None
+
+
 def test_with_every_node_down_the_call_fails_clearly(nodes):
     pool = SmartPool([node.url for node in nodes])
     for node in nodes:

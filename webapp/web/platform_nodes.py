@@ -15,7 +15,8 @@ PLATFORM_CLIENT picks one (docker-compose.yml, .env.example):
 What HAProxy did for us and a smart client must do itself:
 - names: Docker forgets a stopped container's name, and looking it up may then hang
   for seconds. Each node's address is looked up in the background and the last
-  good one kept, as HAProxy's resolvers do (`hold`);
+  good one kept, as HAProxy's resolvers do (`hold`); a node whose name has never
+  resolved is skipped (`init-addr none`);
 - shared knowledge: each gunicorn worker has its own breakers and learns of a
   failure by itself, with a failed attempt or two of its own; one HAProxy learns
   once, by its health checks, for all its clients.
@@ -64,7 +65,8 @@ class Node:
             raise ImproperlyConfigured(f"PLATFORM_NODES: not an http:// URL of a platform node: {url!r}")
         self.name = parts.hostname
         self.port = parts.port or 80
-        self.address: str | None = None
+        self.address: str | None = None  # None until the name first resolves
+        self.looked_up = threading.Event()  # set after the first lookup, answered or not
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=FAILURES_TO_OPEN,
             reset_timeout=SECONDS_OPEN,
@@ -73,15 +75,16 @@ class Node:
         )
 
     def url(self, path: str) -> str:
-        return f"http://{self.address or self.name}:{self.port}{path}"
+        return f"http://{self.address}:{self.port}{path}"
 
     def look_up(self) -> None:
         """Refresh the address; when the name does not resolve, keep the last one."""
         try:
-            found = socket.getaddrinfo(self.name, self.port, type=socket.SOCK_STREAM)
+            self.address = socket.getaddrinfo(self.name, self.port, type=socket.SOCK_STREAM)[0][4][0]
         except OSError:
-            return
-        self.address = found[0][4][0]
+            pass
+        finally:
+            self.looked_up.set()
 
     def state(self) -> dict:
         return {
@@ -121,15 +124,18 @@ class SmartPool:
             if self._looking_up_in == os.getpid():
                 return
             for node in self.nodes:
-                node.look_up()
                 threading.Thread(target=self._look_up_forever, args=(node,), daemon=True).start()
+            # A name that hangs (its container is gone) must not hold up the first call.
+            deadline = time.monotonic() + LOOKUP_EVERY_SECONDS
+            for node in self.nodes:
+                node.looked_up.wait(max(0.0, deadline - time.monotonic()))
             self._looking_up_in = os.getpid()
 
     @staticmethod
     def _look_up_forever(node: Node) -> None:
         while True:
-            time.sleep(LOOKUP_EVERY_SECONDS)
             node.look_up()
+            time.sleep(LOOKUP_EVERY_SECONDS)
 
     def send(self, session: requests.Session, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Call the next node in turn; on failure, the following ones (see the module)."""
@@ -138,6 +144,9 @@ class SmartPool:
         headers = kwargs.pop("headers", None) or {}
         error: Exception | None = None
         for node in self.nodes[first:] + self.nodes[:first]:
+            if node.address is None:  # its name never resolved yet (HAProxy: `init-addr none`)
+                error = error or requests.ConnectionError(f"{node.name}: no address known yet")
+                continue
             try:
                 return node.breaker.call(
                     session.request, method, node.url(path), headers={**headers, "Host": node.name}, **kwargs

@@ -152,26 +152,21 @@ class ReadPoolMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not has_replica():
             return self.get_response(request)
-        if request.method not in self.SAFE_METHODS:
-            token = _reads.set(_Reads(replica_allowed=False))
-            try:
-                response = self.get_response(request)
-            finally:
-                _reads.reset(token)
-            if response.status_code < 400:
-                self._stamp(response)
-            return response
+        safe = request.method in self.SAFE_METHODS
         read_after = None
-        if READ_AFTER_HEADER in request.headers:
+        if safe and READ_AFTER_HEADER in request.headers:
             read_after = parse_lsn(request.headers[READ_AFTER_HEADER])
             if read_after is None:
                 message = f"{READ_AFTER_HEADER} must be a WAL position such as 0/16B3748."
                 return JsonResponse({"detail": message}, status=400)
-        token = _reads.set(_Reads(replica_allowed=True, read_after=read_after))
+        token = _reads.set(_Reads(replica_allowed=safe, read_after=read_after))
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             _reads.reset(token)
+        if not safe and response.status_code < 400:
+            self._stamp(response)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):

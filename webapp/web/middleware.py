@@ -10,7 +10,6 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
     """Name the web node that answered, so the edge load balancer's work is visible."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        platform.forget_node()  # this thread's previous request must not sign this page
         response = get_response(request)
         response["X-Served-By"] = settings.NODE_NAME
         return response
@@ -22,12 +21,14 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
 READ_AFTER_COOKIE = "read_after"
 
 
-def read_your_writes(get_response: Callable[[HttpRequest], HttpResponse]):
-    """A visitor sees their own writes at once, even when their next page is read
-    from a replica that lags: the position of their latest write travels in a cookie."""
+def platform_calls(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Each request starts the platform client afresh on its thread (nothing left by
+    the previous request may sign this page). Read-your-own-writes: a visitor sees
+    their writes at once even when their next page is read from a replica that lags,
+    as the position of their latest write travels in a cookie."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        platform.read_after(request.COOKIES.get(READ_AFTER_COOKIE))
+        platform.start_request(read_after=request.COOKIES.get(READ_AFTER_COOKIE))
         response = get_response(request)
         if platform.written:
             response.set_cookie(READ_AFTER_COOKIE, platform.written, httponly=True, samesite="Lax")

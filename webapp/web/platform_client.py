@@ -9,7 +9,7 @@ platform trusts that header because this tier presents its API token.
 
 Read-your-own-writes: the platform answers each write with its database's WAL
 position (`X-Written-LSN`). The visitor's browser keeps the latest one in a cookie
-(web.middleware.read_your_writes), and every call made for them sends it back
+(web.middleware.platform_calls), and every call made for them sends it back
 (`X-Read-After-LSN`), so the platform reads from the replica only once the replica
 has that write.
 """
@@ -98,13 +98,12 @@ class PlatformClient:
     def last_node(self) -> str | None:
         return getattr(self._local, "node", None)
 
-    def forget_node(self) -> None:
+    def start_request(self, read_after: str | None) -> None:
+        """Forget what this thread's previous request left (the node that answered it,
+        its writes); its calls now read at least the write at `read_after` (a WAL
+        position the platform sent earlier; anything else is ignored)."""
         self._local.node = None
-
-    def read_after(self, position: str | None) -> None:
-        """This thread's calls, until the next request, read at least this write
-        (a WAL position the platform sent earlier; anything else is ignored)."""
-        self._local.read_after = position if position and LSN.fullmatch(position) else None
+        self._local.read_after = read_after if read_after and LSN.fullmatch(read_after) else None
         self._local.written = None
 
     @property

@@ -15,7 +15,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 
 from jobqueue import task_name
 from jobs.models import JobRun
-from news import exports, rollups, services, suggestions, timelines
+from news import exports, rollups, stories, suggestions, timelines
 from news.models import ReferrerVisits
 from worker import app
 
@@ -121,7 +121,7 @@ def _refresh_suggestions(slot: datetime) -> None:
 
 def _purge_stories(slot: datetime) -> None:
     """Stories older than STORY_RETENTION_DAYS, with their cache keys."""
-    services.purge_stories(settings.STORY_RETENTION_DAYS)
+    stories.purge_stories(settings.STORY_RETENTION_DAYS)
 
 
 heartbeat = _scheduled("heartbeat", _nothing)

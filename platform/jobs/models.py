@@ -5,6 +5,12 @@ import uuid
 from django.db import models
 
 
+class JobRunQuerySet(models.QuerySet):
+    def latest_per_job(self) -> "JobRunQuerySet":
+        """The latest run of each job (what /status shows)."""
+        return self.order_by("job", "-slot").distinct("job")
+
+
 class JobRun(models.Model):
     """One completed run of a scheduled job for one time slot.
 
@@ -17,6 +23,8 @@ class JobRun(models.Model):
     published_by = models.CharField(max_length=128, blank=True)
     consumed_by = models.CharField(max_length=128, blank=True)
     finished_at = models.DateTimeField(auto_now_add=True)
+
+    objects = JobRunQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "slot"], name="one_run_per_job_slot")]

@@ -8,19 +8,24 @@
 - The cache is optional: any Redis error counts as a miss, and after one the cache
   is skipped for a moment (a circuit breaker), so a dead cache costs milliseconds.
 - Hits and misses are counted per named cache, in the same round trip as the read.
+- Hot lists (a page of newest stories, a search) are cached without a stampede
+  (`cached_ids`).
 
 The cache Redis evicts least-recently-used keys (allkeys-lru), so nothing here may
-be needed for correctness: locks live in Postgres (news.services).
+be needed for correctness: the stampede locks live in Postgres.
 """
 
+import hashlib
 import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from django.conf import settings
+from django.db import connection, transaction
 
 from platform_layer.dns import resolve
 
@@ -84,7 +89,7 @@ class Cache:
         self._set_if_newer = self.client.register_script(_SET_IF_NEWER)
         self.cooldown = cooldown
         self._skip_until = 0.0
-        self.errors = 0  # this process's Redis errors, reported by /api/v1/cache/stats
+        self.errors = 0  # this process's Redis errors, reported by /api/v1/status
 
     @property
     def available(self) -> bool:
@@ -165,5 +170,50 @@ class Cache:
     def flush(self) -> None:
         self._call(self.client.flushdb)
 
+    def report(self) -> dict[str, Any]:
+        """What /api/v1/status shows of the caches."""
+        return {"caches": self.stats(), "errors_in_this_process": self.errors}
+
 
 cache = Cache(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)
+
+# How long a cached list stays servable after it stops being fresh, while one request
+# recomputes it.
+LIST_STALE = 60
+
+
+def cached_ids(cache_name: str, key: str, fresh: int, compute: Callable[[], list[int]]) -> list[int]:
+    """A list of ids, cached without a stampede.
+
+    Each entry holds the time it stops being fresh. A fresh entry is served. When it
+    is stale, or missing, one request takes a Postgres advisory lock and recomputes it;
+    the others serve the stale entry meanwhile or, when there is none, wait briefly
+    for the winner. Locks live in Postgres because the cache may evict anything.
+    """
+    entry = cache.get(cache_name, key)
+    now = time.time()
+    if entry is not None and entry["fresh_until"] > now:
+        return entry["ids"]
+    if not cache.available:
+        return compute()
+    with transaction.atomic():
+        if _try_lock(key):
+            ids = compute()
+            cache.set(key, {"ids": ids, "fresh_until": now + fresh}, fresh + LIST_STALE)
+            return ids
+    if entry is not None:
+        return entry["ids"]  # stale while another request recomputes
+    for _ in range(20):  # up to ~1s for the request that holds the lock
+        time.sleep(0.05)
+        entry = cache.get(cache_name, key)
+        if entry is not None:
+            return entry["ids"]
+    return compute()
+
+
+def _try_lock(key: str) -> bool:
+    """A transaction-scoped advisory lock on the key's 64-bit hash; never waits."""
+    lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        return cursor.fetchone()[0]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from jobs import outbox
 from jobs.models import Export
+from news.errors import Conflict, NotFound
 from news.models import Click, Follow, Story, User
 
 CHUNK = 500  # stories per progress step
@@ -25,9 +26,21 @@ def request(user_id: int) -> Export:
     return export
 
 
-def get(export_id: uuid.UUID, user_id: int) -> Export | None:
+def get(export_id: uuid.UUID, user_id: int) -> Export:
     """The member's own export (another member's is as good as missing)."""
-    return Export.objects.filter(pk=export_id, user_id=user_id).defer("result").first()
+    export = Export.objects.filter(pk=export_id, user_id=user_id).defer("result").first()
+    if export is None:
+        raise NotFound(f"No export {export_id}.")
+    return export
+
+
+def document(export_id: uuid.UUID, user_id: int) -> tuple[bytes, str]:
+    """The finished JSON document of the member's export, and a file name for it."""
+    export = get(export_id, user_id)
+    if export.status != Export.DONE:
+        raise Conflict(f"The export is {export.status}, not ready yet.")
+    result = Export.objects.values_list("result", flat=True).get(pk=export.pk)
+    return bytes(result), f"scale-news-export-{export.created_at:%Y%m%d}.json"
 
 
 def build(export_id: str) -> bool:

@@ -3,12 +3,12 @@
     python manage.py purge_stories --older-than-days 30
 
 The article's recipe for a write that touches an unknown number of rows
-(news.services.purge_stories): select the ids, invalidate, delete by primary key.
+(news.stories.purge_stories): select the ids, invalidate, delete by primary key.
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from news.services import purge_stories
+from news.stories import purge_stories
 
 
 class Command(BaseCommand):

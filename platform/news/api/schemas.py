@@ -1,0 +1,49 @@
+"""Schemas more than one router answers with: members, stories, pages of them."""
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class Detail(Schema):
+    detail: str
+
+
+class Page(Schema):
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=10_000)
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    name: str
+    bio: str
+    followers_count: int
+    following_count: int
+    avatar_version: int
+    date_joined: datetime
+    version: int
+
+
+class StoryOut(Schema):
+    id: int
+    title: str
+    url: str
+    text: str
+    created_at: datetime
+    version: int
+    author: UserOut
+
+
+class StoryPage(Schema):
+    items: list[StoryOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+def story_page(result: tuple[list[dict], bool], page: Page) -> dict:
+    """A StoryPage from a domain page (news.stories.Page) and the page asked for."""
+    items, has_more = result
+    return {"items": items, "limit": page.limit, "offset": page.offset, "has_more": has_more}

@@ -1,0 +1,93 @@
+"""Stories: the newest, one, a member's, a search; posting, editing, deleting, clicking through."""
+
+from datetime import datetime
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import StringConstraints
+
+from news import stories
+from news.api import auth
+from news.api.fields import Domain, Line, StoryText, Title, Url
+from news.api.schemas import Detail, Page, StoryOut, StoryPage, story_page
+
+router = Router(tags=["stories"])
+
+
+class StoryIn(Schema):
+    title: Title
+    url: Url
+    text: StoryText = ""
+
+
+class StoryPatch(Schema):
+    title: Title | None = None
+    url: Url | None = None
+    text: StoryText | None = None
+
+
+class ClickIn(Schema):
+    referrer_domain: Domain = ""
+
+
+class ClickOut(Schema):
+    url: str
+
+
+class FanoutOut(Schema):
+    delivered: int
+    followers: int
+    finished_at: datetime | None
+
+
+class SearchIn(Page):
+    q: Annotated[Line, StringConstraints(min_length=1, max_length=100)]
+
+
+@router.get("/stories", response=StoryPage, summary="Newest stories first")
+def list_stories(request: HttpRequest, page: Query[Page]):
+    return story_page(stories.newest(page.limit, page.offset), page)
+
+
+@router.post("/stories", response={201: StoryOut}, summary="Post a story", auth=auth.member)
+def post_story(request: HttpRequest, body: StoryIn):
+    return Status(201, stories.create_story(request.auth.id, body.title, body.url, body.text))
+
+
+@router.get("/stories/{int:story_id}/fanout", response={200: FanoutOut, 404: Detail})
+def fanout_progress(request: HttpRequest, story_id: int):
+    """How many of its author's followers have the story in their timeline yet."""
+    return stories.fanout_progress(story_id)
+
+
+@router.get("/stories/{int:story_id}", response={200: StoryOut, 404: Detail})
+def get_story(request: HttpRequest, story_id: int):
+    return stories.get_story(story_id)
+
+
+@router.patch("/stories/{int:story_id}", response={200: StoryOut, 403: Detail, 404: Detail}, auth=auth.member)
+def edit_story(request: HttpRequest, story_id: int, body: StoryPatch):
+    return stories.update_story(story_id, request.auth.id, **body.dict(exclude_none=True))
+
+
+@router.delete("/stories/{int:story_id}", response={204: None, 403: Detail, 404: Detail}, auth=auth.member)
+def delete_story(request: HttpRequest, story_id: int):
+    stories.delete_story(story_id, request.auth.id)
+    return Status(204, None)
+
+
+@router.post("/stories/{int:story_id}/clicks", response={200: ClickOut, 404: Detail}, auth=auth.anyone)
+def click(request: HttpRequest, story_id: int, body: ClickIn):
+    """Record a click through to the story; returns where to send the reader."""
+    return {"url": stories.record_click(story_id, request.auth.id, body.referrer_domain)}
+
+
+@router.get("/search", response=StoryPage, summary="Search story titles")
+def search(request: HttpRequest, query: Query[SearchIn]):
+    return story_page(stories.search(query.q, query.limit, query.offset), query)
+
+
+@router.get("/users/{int:user_id}/stories", response=StoryPage)
+def stories_by(request: HttpRequest, user_id: int, page: Query[Page]):
+    return story_page(stories.by_author(user_id, page.limit, page.offset), page)

@@ -1,0 +1,166 @@
+"""Members: sign-up, passwords, profiles, pictures and follows, with their cache.
+
+- Read-through under `user.<id>` (the article's own snippet): look in the cache; on
+  a miss read Postgres and fill the cache.
+- Write-through: a profile edit or a follow is written to Postgres and, once the
+  transaction commits, the new record goes into the cache.
+
+Every read that fills the cache is made on the primary (`using(PRIMARY)`, or inside
+a transaction there): a record read from a lagging replica would be cached as current.
+"""
+
+import re
+from typing import BinaryIO
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from news import avatars, timelines
+from news.cache import cache
+from news.errors import Conflict, NotFound
+from news.models import Avatar, Follow, User
+from platform_layer.db import PRIMARY
+
+RECORD_TTL = 3600  # long, since writes go through the cache
+# The sign-up alphabet (news.api.fields.Username): any other name is nobody's.
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,30}")
+
+
+def user_key(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def get_user(user_id: int) -> dict | None:
+    """Read-through, exactly the article's pattern."""
+    key = user_key(user_id)
+    record = cache.get("user", key)
+    if record is None:
+        user = User.objects.using(PRIMARY).filter(pk=user_id).first()
+        if user is None:
+            return None
+        record = user.as_dict()
+        cache.set_if_newer(key, record, RECORD_TTL)
+    return record
+
+
+def get_users(user_ids: list[int]) -> dict[int, dict]:
+    """Read-through for many members in one cache round trip and at most one query."""
+    keys = {user_id: user_key(user_id) for user_id in set(user_ids)}
+    cached = cache.get_many("user", list(keys.values()))
+    found = {user_id: cached[key] for user_id, key in keys.items() if key in cached}
+    missing = [user_id for user_id in keys if user_id not in found]
+    if missing:
+        loaded = {user.pk: user.as_dict() for user in User.objects.using(PRIMARY).filter(pk__in=missing)}
+        cache.set_many_if_newer({user_key(pk): record for pk, record in loaded.items()}, RECORD_TTL)
+        found.update(loaded)
+    return found
+
+
+def get_user_by_username(username: str) -> dict | None:
+    if not USERNAME.fullmatch(username):
+        return None
+    user_id = User.objects.filter(username__iexact=username).values_list("pk", flat=True).first()
+    return None if user_id is None else get_user(user_id)
+
+
+def _write_through(user_id: int) -> dict:
+    """Re-read a member inside the writing transaction; cache it once that commits."""
+    record = User.objects.get(pk=user_id).as_dict()
+    transaction.on_commit(lambda: cache.set_if_newer(user_key(user_id), record, RECORD_TTL))
+    return record
+
+
+def create_user(username: str, password: str, name: str) -> dict:
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"The username {username!r} is taken.")
+    try:
+        with transaction.atomic():
+            user = User.objects.create(username=username, name=name, password=make_password(password))
+    except IntegrityError as exc:  # a racing sign-up took it between the check and the insert
+        raise Conflict(f"The username {username!r} is taken.") from exc
+    return user.as_dict()
+
+
+def authenticate(username: str, password: str) -> dict | None:
+    user = User.objects.filter(username__iexact=username, is_active=True).first()
+    if user is None:
+        make_password(password)  # same cost as a real check: no timing hint that the name is unknown
+        return None
+    return user.as_dict() if check_password(password, user.password) else None
+
+
+@transaction.atomic
+def update_profile(user_id: int, **fields: str) -> dict:
+    """Write-through: the new profile goes to Postgres, then (on commit) to the cache.
+
+    The row lock taken by UPDATE orders racing writers; each gets the next version,
+    and the cache keeps the highest one whatever order the cache writes arrive in.
+    """
+    if not User.objects.filter(pk=user_id).update(**fields, version=F("version") + 1):
+        raise NotFound(f"No member {user_id}.")
+    return _write_through(user_id)
+
+
+def set_avatar(user_id: int, upload: BinaryIO, size: int) -> dict:
+    """Re-encode an uploaded picture (news.avatars) and make it the member's."""
+    png = avatars.square_png(upload, size)
+    with transaction.atomic():
+        Avatar.objects.update_or_create(user_id=user_id, defaults={"image": png, "content_type": "image/png"})
+        if not User.objects.filter(pk=user_id).update(
+            avatar_version=F("avatar_version") + 1, version=F("version") + 1
+        ):
+            raise NotFound(f"No member {user_id}.")
+        return _write_through(user_id)
+
+
+def get_avatar(user_id: int) -> tuple[bytes, str]:
+    """The picture and its content type."""
+    avatar = Avatar.objects.filter(user_id=user_id).first()
+    if avatar is None:
+        raise NotFound(f"Member {user_id} has no picture.")
+    return bytes(avatar.image), avatar.content_type
+
+
+# --- Follows ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def follow(follower_id: int, followee_id: int) -> dict:
+    """Follow a member; both members' counts change, and both are written through."""
+    if follower_id == followee_id:
+        raise Conflict("You cannot follow yourself.")
+    if not User.objects.filter(pk=followee_id).exists():
+        raise NotFound(f"No member {followee_id}.")
+    _, created = Follow.objects.get_or_create(follower_id=follower_id, followee_id=followee_id)
+    if created:
+        _count_follow(follower_id, followee_id, +1)
+        timelines.backfill(follower_id, followee_id)
+    return _write_through(followee_id)
+
+
+@transaction.atomic
+def unfollow(follower_id: int, followee_id: int) -> dict:
+    if not User.objects.filter(pk=followee_id).exists():
+        raise NotFound(f"No member {followee_id}.")
+    deleted, _ = Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).delete()
+    if deleted:
+        _count_follow(follower_id, followee_id, -1)
+        timelines.remove(follower_id, followee_id)
+    return _write_through(followee_id)
+
+
+def _count_follow(follower_id: int, followee_id: int, delta: int) -> None:
+    # Lock both rows in id order, so two members following each other cannot deadlock.
+    list(User.objects.select_for_update().filter(pk__in=[follower_id, followee_id]).order_by("pk"))
+    User.objects.filter(pk=follower_id).update(
+        following_count=F("following_count") + delta, version=F("version") + 1
+    )
+    User.objects.filter(pk=followee_id).update(
+        followers_count=F("followers_count") + delta, version=F("version") + 1
+    )
+    _write_through(follower_id)
+
+
+def is_following(follower_id: int, followee_id: int) -> bool:
+    return Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists()

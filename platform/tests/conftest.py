@@ -7,7 +7,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from news.cache import cache
+from news.models import User
 from platform_layer.testing import ensure_test_vhost
+from tests.support import member
 
 # The image's code folder is read-only for its user: keep Hypothesis's examples in /tmp.
 set_hypothesis_home_dir("/tmp/hypothesis")
@@ -36,3 +38,8 @@ def empty_cache():
 @pytest.fixture(scope="session", autouse=True)
 def test_vhost() -> None:
     ensure_test_vhost()
+
+
+@pytest.fixture
+def author(db) -> User:
+    return member("author")

@@ -1,3 +1,5 @@
+"""manage.py seed: the demo world."""
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -23,8 +25,3 @@ def test_a_few_members_post_most_stories():
 def test_seed_refuses_a_world_without_members():
     with pytest.raises(CommandError):
         call_command("seed", users=0)
-
-
-def test_purge_refuses_a_nonsense_age():
-    with pytest.raises(CommandError):
-        call_command("purge_stories", older_than_days=0)

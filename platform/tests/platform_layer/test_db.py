@@ -1,7 +1,7 @@
 """The read and write pools (platform_layer.db): which query goes where.
 
 The `replica` alias reaches the test database through the real read pool (the
-replica copies it from the primary); tests/test_replica.py watches a lagging replica.
+replica copies it from the primary); the whole-stack tests/test_replica.py watches a lagging replica.
 """
 
 import time
@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import OperationalError, connections, transaction
 
-from news import services
+from news import members, stories
 from news.models import Story
 from platform_layer import db
 
@@ -166,7 +166,7 @@ def test_a_get_whose_read_pool_fails_is_answered_from_the_primary(api, monkeypat
             raise OperationalError("server closed the connection unexpectedly")
         return [], False
 
-    monkeypatch.setattr(services, "newest", newest)
+    monkeypatch.setattr(stories, "newest", newest)
     response = api.get("/api/v1/stories")
     assert response.status_code == 200
     assert routes == [db.REPLICA, db.PRIMARY]
@@ -181,7 +181,7 @@ def test_a_write_is_never_run_twice_and_a_dead_database_is_a_503(api, monkeypatc
         calls.append(route())
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "create_user", create_user)
+    monkeypatch.setattr(members, "create_user", create_user)
     body = {"username": "once", "password": "pw-123456", "name": "O"}
     response = api.post("/api/v1/users", body, "application/json")
     assert calls == [db.PRIMARY]
@@ -197,7 +197,7 @@ def test_a_get_failing_on_both_pools_is_a_503(api, monkeypatch):
         routes.append(route())
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(services, "newest", newest)
+    monkeypatch.setattr(stories, "newest", newest)
     response = api.get("/api/v1/stories")
     assert routes == [db.REPLICA, db.PRIMARY]
     assert response.status_code == 503

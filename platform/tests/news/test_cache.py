@@ -1,0 +1,115 @@
+"""news.cache: the cache itself, against the stack's real Redis (and Postgres, for the
+stampede locks)."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from news import members, stories
+from news.cache import Cache, cache, cached_ids
+from tests.support import cached
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_older_version_never_replaces_a_newer_one(ada):
+    key = f"user.{ada.pk}"
+    cache.set_if_newer(key, {**ada.as_dict(), "name": "v5", "version": 5}, 60)
+    cache.set_if_newer(key, {**ada.as_dict(), "name": "v4", "version": 4}, 60)
+    assert cached(key)["name"] == "v5"
+    cache.set_if_newer(key, {**ada.as_dict(), "name": "v6", "version": 6}, 60)
+    assert cached(key)["name"] == "v6"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hot_key_is_recomputed_by_one_request_while_the_others_wait():
+    computed: list[int] = []
+    results: list[list[int]] = []
+
+    def compute() -> list[int]:
+        computed.append(1)
+        time.sleep(0.3)  # a slow query
+        return [1, 2, 3]
+
+    def read() -> None:
+        try:
+            results.append(cached_ids("test", "stampede.key", 10, compute))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1
+    assert results == [[1, 2, 3]] * 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_hot_key_is_served_while_one_request_refreshes_it():
+    cache.set("stale.key", {"ids": [1], "fresh_until": time.time() - 1}, 60)
+    computed: list[int] = []
+    results: list[list[int]] = []
+    release = threading.Event()
+
+    def compute() -> list[int]:
+        computed.append(1)
+        release.wait(10)  # the refresh lasts until every other reader has been answered
+        return [2]
+
+    def read() -> None:
+        try:
+            results.append(cached_ids("test", "stale.key", 10, compute))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(results) < 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert results == [[1]] * 7, "the others got the stale value at once"
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1
+    assert results[-1] == [2]
+    assert cached_ids("test", "stale.key", 10, compute) == [2], "now fresh"
+
+
+def test_the_site_works_from_postgres_when_the_cache_is_down(ada, monkeypatch):
+    dead = Cache("redis://127.0.0.1:1/0", timeout=0.25)
+    for name in ("client", "_get_and_count", "_get_many_and_count", "_set_if_newer"):
+        monkeypatch.setattr(cache, name, getattr(dead, name))
+    monkeypatch.setattr(cache, "_skip_until", 0.0)
+    errors_before = cache.errors
+    started = time.perf_counter()
+    for _ in range(50):
+        assert members.get_user(ada.pk)["name"] == "Ada"
+    assert stories.newest(5, 0) == ([], False)
+    assert time.perf_counter() - started < 2, "a dead cache costs milliseconds, not seconds"
+    assert cache.errors == errors_before + 1, "after one error the cache is skipped for a while"
+
+
+def test_a_cache_whose_host_vanished_is_a_quick_miss():
+    vanished = Cache("redis://no-such-service:6379/0", timeout=0.25)
+    started = time.perf_counter()
+    assert vanished.get("user", "user.1") is None
+    assert vanished.errors == 1
+    assert time.perf_counter() - started < 2
+
+
+def test_hits_and_misses_are_counted_per_cache(ada):
+    members.get_user(ada.pk)
+    members.get_user(ada.pk)
+    members.get_users([ada.pk])
+    assert cache.stats()["user"] == {"hits": 2, "misses": 1}
+
+
+def test_the_cache_redis_evicts_least_recently_used_keys():
+    assert cache.client.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
+    assert int(cache.client.config_get("maxmemory")["maxmemory"]) > 0

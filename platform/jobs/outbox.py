@@ -10,6 +10,7 @@ https://microservices.io/patterns/data/transactional-outbox.html
 """
 
 import logging
+from typing import Any
 
 from celery import Celery
 from django.db import connection, transaction
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "outbox"
 
 
-def enqueue(task: str, **kwargs) -> None:
+def enqueue(task: str, **kwargs: Any) -> None:
     """Publish the Celery task `task` once the current transaction commits."""
     OutboxMessage.objects.create(task=task, kwargs=kwargs)
     with connection.cursor() as cursor:

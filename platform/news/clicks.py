@@ -1,6 +1,6 @@
 """The click stream: every click through to a story is an event on RabbitMQ's `clicks`
 queue, published with pika and publisher confirms; a consumer
-(consumers/clickstream.py) writes them to Postgres in batches.
+(`manage.py consume_clicks`, the click-consumer service) writes them to Postgres in batches.
 
 Each event carries its own id, and `news_click.event_id` is unique, so an event
 published twice (a lost confirm) or delivered twice (a consumer crash) is stored
@@ -60,7 +60,7 @@ class Publisher:
         self.cooldown = cooldown
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="click-publisher")
         self._connection: pika.BlockingConnection | None = None
-        self._channel = None
+        self._channel: Any = None  # pika's BlockingChannel, once connected
         self._skip_until = 0.0
 
     def publish(self, event: dict[str, Any]) -> bool:

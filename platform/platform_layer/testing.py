@@ -1,4 +1,4 @@
-"""What the unit tests of the platform and of the consumers share.
+"""What the unit tests of the platform (its consumers included) need of the stack.
 
 Tests use the stack's real RabbitMQ, in a virtual host of their own, as they use a
 database and a Redis database of their own: nothing they publish reaches the live
@@ -14,13 +14,14 @@ from django.conf import settings
 def ensure_test_vhost() -> None:
     """Create the tests' virtual host (settings_test.BROKER_URL) and let the user use it."""
     broker = urlsplit(settings.BROKER_URL)
+    user, password = broker.username or "guest", broker.password or "guest"
     vhost = quote(broker.path.lstrip("/"), safe="")
-    auth = (broker.username, broker.password)
+    auth = (user, password)
     api = settings.RABBITMQ_API_URL
     for url, body in (
         (f"{api}/vhosts/{vhost}", {}),
         (
-            f"{api}/permissions/{vhost}/{quote(broker.username, safe='')}",
+            f"{api}/permissions/{vhost}/{quote(user, safe='')}",
             {"configure": ".*", "write": ".*", "read": ".*"},
         ),
     ):

@@ -12,6 +12,8 @@ import logging
 import signal
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import psycopg
 from django.conf import settings
@@ -32,7 +34,7 @@ HEARTBEAT_FILE = Path("/tmp/alive")
 class Command(BaseCommand):
     help = "Publish the outbox to RabbitMQ (the relay service)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
@@ -61,7 +63,7 @@ class Command(BaseCommand):
         log.info("relay stopped")
 
     def _listen(self) -> psycopg.Connection:
-        db = settings.DATABASES["default"]
+        db: dict[str, Any] = settings.DATABASES["default"]
         listener = psycopg.connect(
             host=db["HOST"],
             port=db["PORT"],
@@ -82,5 +84,5 @@ class Command(BaseCommand):
         except psycopg.Error:
             listener.close()  # reconnected on the next loop
 
-    def _stop(self, signum, frame) -> None:
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.running = False

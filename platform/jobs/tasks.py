@@ -9,15 +9,17 @@ import logging
 import socket
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from jobqueue import task_name
 from jobs.models import JobRun
+from jobs.worker import app
 from news import exports, rollups, stories, suggestions, timelines
 from news.models import ReferrerVisits
-from worker import app
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,9 @@ def fanout(story_id: int) -> int:
 
 
 class ExportTask(app.Task):
-    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+    def on_failure(
+        self, exc: Exception, task_id: str, args: tuple, kwargs: dict[str, Any], einfo: object
+    ) -> None:
         """Failed for good: the member's page says so instead of waiting forever."""
         exports.fail(kwargs.get("export_id", ""), "The export could not be built. Please try again.")
 
@@ -89,7 +93,7 @@ def _record(job: str, slot: str, published_by: str) -> None:
     JobRun.objects.create(job=job, slot=slot, published_by=published_by, consumed_by=socket.gethostname())
 
 
-def _scheduled(job: str, work: Callable[[datetime], object], batched: bool = False):
+def _scheduled(job: str, work: Callable[[datetime], object], batched: bool = False) -> Task:
     run = run_batched if batched else run_once
 
     @app.task(name=task_name(job), **RETRY)

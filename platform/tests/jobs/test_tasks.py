@@ -1,4 +1,4 @@
-"""Consumer tests, inside the consumer image, against the real Postgres and RabbitMQ."""
+"""jobs.tasks: what the consumers do, against the real Postgres and RabbitMQ."""
 
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -8,9 +8,9 @@ import requests
 
 from jobqueue import JOBS_QUEUE, SCHEDULES, slot_start, task_name
 from jobs.models import Export, JobRun
+from jobs.tasks import ExportTask, fanout, heartbeat, rollup_hourly
+from jobs.worker import app
 from news.models import Click, ReferrerVisits, Story, User
-from worker import app
-from worker.tasks import ExportTask, fanout, heartbeat, rollup_hourly
 
 pytestmark = pytest.mark.django_db
 

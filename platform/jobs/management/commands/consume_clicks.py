@@ -1,7 +1,7 @@
 """The click stream consumer: takes click events from RabbitMQ's `clicks` queue and
 writes them to Postgres in batches (one INSERT for up to BATCH events).
 
-    python -m clickstream          # the `click-consumer` service runs this
+    python manage.py consume_clicks          # the `click-consumer` service runs this
 
 Written with pika, a plain AMQP client: a stream of small events needs no task
 framework. Messages are acknowledged only after their batch has committed, so a
@@ -16,24 +16,18 @@ import os
 import signal
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-import django
+import pika
+import pika.exceptions
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connection, transaction
+from pika.adapters.blocking_connection import BlockingChannel
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_layer.settings")
-django.setup()
-
-import pika  # noqa: E402  (after Django is set up, like every module that uses the models)
-import pika.exceptions  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import DatabaseError, connection, transaction  # noqa: E402
-
-from jobqueue import (  # noqa: E402
-    CLICKS_QUEUE,
-    DEAD_LETTER_EXCHANGE,
-    DEAD_LETTER_QUEUE_ARGUMENTS,
-    dead_letter_queue,
-)
-from news import clicks  # noqa: E402
+from jobqueue import CLICKS_QUEUE, DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE_ARGUMENTS, dead_letter_queue
+from news import clicks
 
 log = logging.getLogger("clickstream")
 
@@ -63,7 +57,7 @@ class Batch:
         )
 
 
-def declare(channel) -> None:
+def declare(channel: BlockingChannel) -> None:
     """The clicks queue (jobqueue's arguments) and its dead-letter queue."""
     clicks.declare(channel)
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
@@ -72,7 +66,7 @@ def declare(channel) -> None:
     channel.queue_bind(dead, DEAD_LETTER_EXCHANGE, routing_key=dead)
 
 
-def write(batch: Batch, channel) -> None:
+def write(batch: Batch, channel: BlockingChannel) -> None:
     """Commit the batch, then acknowledge every message in it with one ack.
 
     When Postgres is down, retry with back-off: the messages stay unacknowledged
@@ -123,23 +117,22 @@ def consume(stop: list[bool]) -> None:
             amqp.close()  # unacknowledged messages go back to the queue
 
 
-def main() -> None:
-    stop = [False]
+class Command(BaseCommand):
+    help = "Write the click stream to Postgres in batches (the click-consumer service)."
 
-    def request_stop(signum, frame) -> None:
-        stop[0] = True
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = [False]
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    while not stop[0]:
-        HEARTBEAT_FILE.touch()
-        try:
-            consume(stop)
-        except pika.exceptions.AMQPError as exc:  # the broker restarted or went away
-            log.warning("RabbitMQ connection lost (%r); reconnecting in 2s", exc)
-            time.sleep(2)
-    log.info("stopped")
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            stop[0] = True
 
-
-if __name__ == "__main__":
-    main()
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        while not stop[0]:
+            HEARTBEAT_FILE.touch()
+            try:
+                consume(stop)
+            except pika.exceptions.AMQPError as exc:  # the broker restarted or went away
+                log.warning("RabbitMQ connection lost (%r); reconnecting in 2s", exc)
+                time.sleep(2)
+        log.info("stopped")

@@ -2,9 +2,9 @@
 site only ever serves pictures it wrote itself."""
 
 import io
-from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files import File
 from PIL import Image, UnidentifiedImageError
 
 from news.errors import InvalidInput
@@ -15,10 +15,10 @@ FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 Image.MAX_IMAGE_PIXELS = 4096 * 4096
 
 
-def square_png(upload: BinaryIO, size: int) -> bytes:
+def square_png(upload: File) -> bytes:
     """The upload re-encoded as a PNG of at most SIZE pixels a side; InvalidInput for
     what is too large or not a picture this site reads."""
-    if size > settings.AVATAR_MAX_BYTES:
+    if upload.size > settings.AVATAR_MAX_BYTES:
         raise InvalidInput("image", f"The picture is larger than {settings.AVATAR_MAX_BYTES // 1024} KB.")
     try:
         with Image.open(upload) as picture:

@@ -95,7 +95,7 @@ class Cache:
     def available(self) -> bool:
         return time.monotonic() >= self._skip_until
 
-    def _call(self, operation, *args, **kwargs) -> Any:
+    def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one Redis operation; on any Redis error, note it and return None."""
         if not self.available:
             return None

@@ -40,7 +40,7 @@ def document(export_id: uuid.UUID, user_id: int) -> tuple[bytes, str]:
     if export.status != Export.DONE:
         raise Conflict(f"The export is {export.status}, not ready yet.")
     result = Export.objects.values_list("result", flat=True).get(pk=export.pk)
-    return bytes(result), f"scale-news-export-{export.created_at:%Y%m%d}.json"
+    return bytes(result or b""), f"scale-news-export-{export.created_at:%Y%m%d}.json"
 
 
 def build(export_id: str) -> bool:
@@ -100,9 +100,9 @@ def build(export_id: str) -> bool:
 def fail(export_id: str, reason: str) -> None:
     """Mark an export failed (a message without a valid export id has none to mark)."""
     try:
-        export_id = uuid.UUID(str(export_id))
+        valid_id = uuid.UUID(str(export_id))
     except ValueError:
         return
-    Export.objects.filter(pk=export_id).exclude(status=Export.DONE).update(
+    Export.objects.filter(pk=valid_id).exclude(status=Export.DONE).update(
         status=Export.FAILED, error=reason, finished_at=timezone.now()
     )

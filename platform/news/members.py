@@ -10,9 +10,9 @@ a transaction there): a record read from a lagging replica would be cached as cu
 """
 
 import re
-from typing import BinaryIO
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -41,7 +41,7 @@ def get_user(user_id: int) -> dict | None:
             return None
         record = user.as_dict()
         cache.set_if_newer(key, record, RECORD_TTL)
-    return record
+    return None if record.get("deleted") else record
 
 
 def get_users(user_ids: list[int]) -> dict[int, dict]:
@@ -54,7 +54,7 @@ def get_users(user_ids: list[int]) -> dict[int, dict]:
         loaded = {user.pk: user.as_dict() for user in User.objects.using(PRIMARY).filter(pk__in=missing)}
         cache.set_many_if_newer({user_key(pk): record for pk, record in loaded.items()}, RECORD_TTL)
         found.update(loaded)
-    return found
+    return {user_id: record for user_id, record in found.items() if not record.get("deleted")}
 
 
 def get_user_by_username(username: str) -> dict | None:
@@ -102,9 +102,21 @@ def update_profile(user_id: int, **fields: str) -> dict:
     return _write_through(user_id)
 
 
-def set_avatar(user_id: int, upload: BinaryIO, size: int) -> dict:
+def delete(user_id: int) -> None:
+    """Delete a member's row (news.accounts closes an account: what is theirs goes
+    first). Their cached record becomes a tombstone, newer than any copy a slow
+    reader may still write, so the member is gone everywhere at once."""
+    version = User.objects.select_for_update().filter(pk=user_id).values_list("version", flat=True).first()
+    if version is None:
+        raise NotFound(f"No member {user_id}.")
+    User.objects.filter(pk=user_id).delete()
+    tombstone = {"deleted": True, "version": version + 1}
+    transaction.on_commit(lambda: cache.set_if_newer(user_key(user_id), tombstone, RECORD_TTL))
+
+
+def set_avatar(user_id: int, upload: File) -> dict:
     """Re-encode an uploaded picture (news.avatars) and make it the member's."""
-    png = avatars.square_png(upload, size)
+    png = avatars.square_png(upload)
     with transaction.atomic():
         Avatar.objects.update_or_create(user_id=user_id, defaults={"image": png, "content_type": "image/png"})
         if not User.objects.filter(pk=user_id).update(

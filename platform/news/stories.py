@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from jobs import outbox
@@ -224,20 +225,30 @@ def _invalidate_deleted(versions: dict[int, int]) -> None:
 
 def purge_stories(older_than_days: int) -> int:
     """The article's recipe for a write touching an unknown number of rows: select the
-    matching ids, invalidate their cache keys, then delete them by primary key.
-    Batched, so no transaction holds many locks for long."""
+    matching ids, invalidate their cache keys, then delete them by primary key."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    purged = 0
+    # A story locked by an edit in flight is left for the next purge.
+    return _delete_batched(Story.objects.filter(created_at__lt=cutoff), skip_locked=True)
+
+
+def delete_by_author(author_id: int) -> int:
+    """Every story of a member (their account is being closed), caches kept consistent."""
+    return _delete_batched(Story.objects.filter(author_id=author_id), skip_locked=False)
+
+
+def _delete_batched(stories: QuerySet[Story], skip_locked: bool) -> int:
+    """Delete these stories by primary key, their cache keys replaced by tombstones, in
+    batches, so that no transaction holds many locks for long. Returns how many."""
+    deleted = 0
     while True:
         with transaction.atomic():
             batch = dict(
-                Story.objects.select_for_update(skip_locked=True)
-                .filter(created_at__lt=cutoff)
+                stories.select_for_update(skip_locked=skip_locked)
                 .order_by("pk")
                 .values_list("pk", "version")[:PURGE_BATCH]
             )
             if not batch:
-                return purged
+                return deleted
             Story.objects.filter(pk__in=list(batch)).delete()
             _invalidate_deleted(batch)
-        purged += len(batch)
+        deleted += len(batch)

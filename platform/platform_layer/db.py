@@ -31,9 +31,11 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ READ_AFTER_HEADER = "X-Read-After-LSN"
 # After the read pool failed, how long this process reads from the primary only.
 COOLDOWN_SECONDS = 5.0
 
+# A WAL position as Postgres prints it, e.g. 16/B374D848 (the web tier's
+# web.platform_client.LSN is the same pattern).
 _LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
 
 
@@ -123,17 +127,17 @@ _reads: ContextVar[_Reads | None] = ContextVar("reads", default=None)
 class ReadPoolRouter:
     """https://docs.djangoproject.com/en/5.2/topics/db/multi-db/#automatic-database-routing"""
 
-    def db_for_read(self, model, **hints) -> str:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         reads = _reads.get()
         return REPLICA if reads is not None and reads.use_replica() else PRIMARY
 
-    def db_for_write(self, model, **hints) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY
 
-    def allow_relation(self, obj1, obj2, **hints) -> bool:
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # the same data on both sides
 
-    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
         return db == PRIMARY  # a replica copies the primary's schema; it is never migrated
 
 
@@ -185,7 +189,8 @@ class ReadPoolMiddleware:
             reads.replica_allowed = False
             match = request.resolver_match
             try:
-                return match.func(request, *match.args, **match.kwargs)
+                if match is not None:
+                    return match.func(request, *match.args, **match.kwargs)
             except (OperationalError, InterfaceError) as again:
                 exception = again
         # The primary does not answer (down, restarting): a reason and a 503, not a 500.

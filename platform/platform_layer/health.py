@@ -4,19 +4,23 @@ Liveness (/healthz) says the process serves requests; the load balancer checks i
 so an outage of a shared dependency never marks every node of the pool down at once.
 Readiness (/readyz) says whether Postgres (its write pool), Redis and RabbitMQ answer
 from this node. The read pool is not part of it: without the replica, reads go to
-the primary.
+the primary. Status (/api/v1/status) adds the counters a dashboard draws: replica
+lag, cache hits and misses, queue depths, the outbox, the last run of each job.
 """
 
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from django.conf import settings
 from django.db import connections
 
+from jobs import outbox
+from jobs.models import JobRun
+from news.cache import cache
 from news.cache import client as cache_client
 from platform_layer.db import PRIMARY, REPLICA, has_replica
 from platform_layer.dns import resolve
@@ -75,8 +79,9 @@ def _read_pool() -> dict[str, Any]:
 
 def _redis() -> dict[str, Any]:
     client = cache_client(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)
-    memory = client.info("memory")
-    stats = client.info("stats")
+    # (a synchronous client: its answers are dicts, not the awaitables its hints allow)
+    memory = cast(dict[str, Any], client.info("memory"))
+    stats = cast(dict[str, Any], client.info("stats"))
     return {
         "used_memory": memory["used_memory"],
         "maxmemory": memory["maxmemory"],
@@ -126,6 +131,18 @@ def readiness() -> dict[str, dict[str, Any]]:
         "postgres": _timed(_postgres),
         "redis": _timed(_redis),
         "rabbitmq": _timed(_rabbitmq_port),
+    }
+
+
+def status() -> dict[str, Any]:
+    """This node, what it depends on, its caches, the outbox and the last run of each
+    job: what /api/v1/status shows."""
+    return {
+        "node": settings.NODE_NAME,
+        "dependencies": dependencies(),
+        "caches": cache.report(),
+        "outbox": outbox.backlog(),
+        "last_runs": list(JobRun.objects.latest_per_job()),
     }
 
 

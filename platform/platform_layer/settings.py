@@ -6,6 +6,7 @@ Every variable is documented in the repository's .env.example.
 
 import os
 import socket
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,6 +42,11 @@ MIDDLEWARE = [
     "platform_layer.middleware.require_api_token",
     "platform_layer.db.ReadPoolMiddleware",
 ]
+# `manage.py check --deploy` (make checks) fails on any warning but these, which
+# protect browsers: the platform answers only the web tier, on an internal network,
+# with JSON and a bearer token; no browser, cookie or frame ever reaches it.
+# https://docs.djangoproject.com/en/5.2/ref/checks/#security
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 ROOT_URLCONF = "platform_layer.urls"
 WSGI_APPLICATION = "platform_layer.wsgi.application"
 AUTH_USER_MODEL = "news.User"
@@ -53,7 +59,7 @@ TIME_ZONE = "UTC"
 # `default` is the write pool (the primary). With POSTGRES_READ_PORT set, `replica`
 # is the read pool (the streaming replica); platform_layer.db decides which reads
 # may go there.
-_POSTGRES = {
+_POSTGRES: dict[str, Any] = {
     "ENGINE": "django.db.backends.postgresql",
     "HOST": env("POSTGRES_HOST", "postgres"),
     "PORT": env("POSTGRES_PORT", "5432"),

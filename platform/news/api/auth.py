@@ -9,8 +9,10 @@ platform trusts that header because the caller presented the web tier's API toke
   (`/users/{user_id}/...`): a home timeline, an export, a profile are their own;
 - `anyone`: a member may act or not (a click through by a visitor who is not logged in).
 
-The handler finds the actor in `request.auth`; `request.auth.id` is None for nobody.
-These are plain callables, so the OpenAPI schema is the same as without them.
+The handler finds who acts in `request.auth`: a `Member` for the first two, a
+`Visitor` for `anyone` (annotate the handler's request as `MemberRequest` or
+`VisitorRequest` to have it typed). These are plain callables, so the OpenAPI schema
+is the same as without them.
 """
 
 from dataclasses import dataclass
@@ -25,29 +27,47 @@ HEADER = "X-Acting-User"
 
 
 @dataclass(frozen=True)
-class Actor:
-    id: int | None
+class Member:
+    id: int
 
 
-def member(request: HttpRequest) -> Actor:
+@dataclass(frozen=True)
+class Visitor:
+    member_id: int | None  # None: not logged in
+
+
+class MemberRequest(HttpRequest):
+    """What a handler behind `member` or `owner` receives."""
+
+    auth: Member
+
+
+class VisitorRequest(HttpRequest):
+    """What a handler behind `anyone` receives."""
+
+    auth: Visitor
+
+
+def member(request: HttpRequest) -> Member:
     """The acting member, read through the cache (usually no query); a 401 without one."""
     raw = request.headers.get(HEADER, "")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise HttpError(401, f"Log in first: this call needs the {HEADER} header.")
     if members.get_user(int(raw)) is None:
         raise HttpError(401, f"No member {raw}: log in again.")
-    return Actor(int(raw))
+    return Member(int(raw))
 
 
-def owner(request: HttpRequest) -> Actor:
+def owner(request: HttpRequest) -> Member:
     """The acting member, who must be the one the path names; a 403 for anyone else."""
     actor = member(request)
-    user_id = request.resolver_match.kwargs["user_id"]
+    match = request.resolver_match
+    user_id = match.kwargs["user_id"] if match else None
     if actor.id != user_id:
         raise Forbidden(f"Only member {user_id} may do this: it is their own.")
     return actor
 
 
-def anyone(request: HttpRequest) -> Actor:
-    """The acting member when the header names one, else nobody."""
-    return member(request) if request.headers.get(HEADER) else Actor(None)
+def anyone(request: HttpRequest) -> Visitor:
+    """The acting member when the header names one, else a visitor who is not logged in."""
+    return Visitor(member(request).id if request.headers.get(HEADER) else None)

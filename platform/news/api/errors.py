@@ -36,8 +36,12 @@ def install(api: NinjaAPI) -> None:
         api.add_exception_handler(exception, _answer(api, status))
 
 
-def _answer(api: NinjaAPI, status: int) -> Callable[[HttpRequest, Exception], HttpResponse]:
-    def handler(request: HttpRequest, exc: Exception) -> HttpResponse:
+# (django-ninja's signature for a handler: it may be given the exception or its class)
+Handler = Callable[[HttpRequest, Exception | type[Exception]], HttpResponse]
+
+
+def _answer(api: NinjaAPI, status: int) -> Handler:
+    def handler(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc)}, status=status)
 
     return handler

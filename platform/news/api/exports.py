@@ -29,7 +29,7 @@ def request_export(request: HttpRequest, user_id: int):
 
 
 @router.get("/exports/{uuid:export_id}", response={200: ExportOut, 404: Detail}, auth=auth.member)
-def get_export(request: HttpRequest, export_id: uuid.UUID):
+def get_export(request: auth.MemberRequest, export_id: uuid.UUID):
     return exports.get(export_id, request.auth.id)
 
 
@@ -38,7 +38,7 @@ def get_export(request: HttpRequest, export_id: uuid.UUID):
     response={200: None, 404: Detail, 409: Detail},
     auth=auth.member,
 )
-def download_export(request: HttpRequest, export_id: uuid.UUID):
+def download_export(request: auth.MemberRequest, export_id: uuid.UUID):
     """The export's JSON document, once its status is `done`."""
     document, filename = exports.document(export_id, request.auth.id)
     response = HttpResponse(document, content_type="application/json")

@@ -2,8 +2,8 @@
 
 from typing import Annotated
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.core.validators import ValidationError as DjangoValidationError
 from pydantic import AfterValidator, StringConstraints
 
 

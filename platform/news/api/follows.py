@@ -1,6 +1,5 @@
 """Follows: the acting member follows or unfollows another."""
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from news import members
@@ -15,16 +14,16 @@ class FollowState(Schema):
 
 
 @router.get("/users/{int:user_id}/follow", response=FollowState)
-def follow_state(request: HttpRequest, user_id: int):
+def follow_state(request: auth.MemberRequest, user_id: int):
     return {"following": members.is_following(request.auth.id, user_id)}
 
 
 @router.post("/users/{int:user_id}/follow", response={200: UserOut, 404: Detail, 409: Detail})
-def follow(request: HttpRequest, user_id: int):
+def follow(request: auth.MemberRequest, user_id: int):
     """The acting member follows this one; returns the followed member."""
     return members.follow(request.auth.id, user_id)
 
 
 @router.delete("/users/{int:user_id}/follow", response={200: UserOut, 404: Detail})
-def unfollow(request: HttpRequest, user_id: int):
+def unfollow(request: auth.MemberRequest, user_id: int):
     return members.unfollow(request.auth.id, user_id)

@@ -70,7 +70,7 @@ def update_profile(request: HttpRequest, user_id: int, body: ProfileIn):
     "/users/{int:user_id}/avatar", response={200: UserOut, 403: Detail, 404: Detail}, auth=auth.owner
 )
 def upload_avatar(request: HttpRequest, user_id: int, image: File[UploadedFile]):
-    return members.set_avatar(user_id, image, image.size)
+    return members.set_avatar(user_id, image)
 
 
 @router.get("/users/{int:user_id}/avatar", response={200: None, 404: Detail})

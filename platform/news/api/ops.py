@@ -2,13 +2,9 @@
 
 from datetime import datetime
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from jobs import outbox
-from jobs.models import JobRun
-from news.cache import cache
 from platform_layer import health
 
 router = Router(tags=["ops"])
@@ -38,10 +34,4 @@ class StatusOut(Schema):
 @router.get("/status", response=StatusOut, summary="State of this node and what it depends on")
 def status(request: HttpRequest):
     """Everything a dashboard needs to draw the platform's box and the boxes behind it."""
-    return {
-        "node": settings.NODE_NAME,
-        "dependencies": health.dependencies(),
-        "caches": cache.report(),
-        "outbox": outbox.backlog(),
-        "last_runs": list(JobRun.objects.latest_per_job()),
-    }
+    return health.status()

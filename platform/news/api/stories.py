@@ -51,7 +51,7 @@ def list_stories(request: HttpRequest, page: Query[Page]):
 
 
 @router.post("/stories", response={201: StoryOut}, summary="Post a story", auth=auth.member)
-def post_story(request: HttpRequest, body: StoryIn):
+def post_story(request: auth.MemberRequest, body: StoryIn):
     return Status(201, stories.create_story(request.auth.id, body.title, body.url, body.text))
 
 
@@ -67,20 +67,20 @@ def get_story(request: HttpRequest, story_id: int):
 
 
 @router.patch("/stories/{int:story_id}", response={200: StoryOut, 403: Detail, 404: Detail}, auth=auth.member)
-def edit_story(request: HttpRequest, story_id: int, body: StoryPatch):
+def edit_story(request: auth.MemberRequest, story_id: int, body: StoryPatch):
     return stories.update_story(story_id, request.auth.id, **body.dict(exclude_none=True))
 
 
 @router.delete("/stories/{int:story_id}", response={204: None, 403: Detail, 404: Detail}, auth=auth.member)
-def delete_story(request: HttpRequest, story_id: int):
+def delete_story(request: auth.MemberRequest, story_id: int):
     stories.delete_story(story_id, request.auth.id)
     return Status(204, None)
 
 
 @router.post("/stories/{int:story_id}/clicks", response={200: ClickOut, 404: Detail}, auth=auth.anyone)
-def click(request: HttpRequest, story_id: int, body: ClickIn):
+def click(request: auth.VisitorRequest, story_id: int, body: ClickIn):
     """Record a click through to the story; returns where to send the reader."""
-    return {"url": stories.record_click(story_id, request.auth.id, body.referrer_domain)}
+    return {"url": stories.record_click(story_id, request.auth.member_id, body.referrer_domain)}
 
 
 @router.get("/search", response=StoryPage, summary="Search story titles")

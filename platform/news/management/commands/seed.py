@@ -14,10 +14,12 @@ import random
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from jobqueue import slot_start
@@ -65,7 +67,7 @@ class Command(BaseCommand):
         group.add_argument("--if-empty", action="store_true", help="do nothing when members exist")
         group.add_argument("--reset", action="store_true", help="delete every member and story first")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         users, stories = options["users"], options["stories"]
         if not 1 <= users <= 1_000_000 or not 0 <= stories <= 10_000_000:
             raise CommandError("--users must be 1 to 1,000,000 and --stories 0 to 10,000,000.")
@@ -106,7 +108,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _members(self, cursor, rng: random.Random, count: int) -> list[int]:
+    def _members(self, cursor: CursorWrapper, rng: random.Random, count: int) -> list[int]:
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
         now = timezone.now()
         first_id = self._next_id(cursor, "news_user")
@@ -124,7 +126,7 @@ class Command(BaseCommand):
         cursor.execute("SELECT id FROM news_user WHERE id >= %s ORDER BY id", [first_id])
         return [row[0] for row in cursor.fetchall()]
 
-    def _follows(self, cursor, rng: random.Random, user_ids: list[int]) -> dict[int, set[int]]:
+    def _follows(self, cursor: CursorWrapper, rng: random.Random, user_ids: list[int]) -> dict[int, set[int]]:
         """A skewed graph: a few celebrities followed by most members, then a long tail
         where popular members are likelier to be followed (Zipf-like weights)."""
         celebrities = user_ids[:CELEBRITIES]
@@ -152,7 +154,9 @@ class Command(BaseCommand):
         )
         return graph
 
-    def _stories(self, cursor, rng: random.Random, user_ids: list[int], count: int) -> dict[int, list]:
+    def _stories(
+        self, cursor: CursorWrapper, rng: random.Random, user_ids: list[int], count: int
+    ) -> dict[int, list]:
         """Returns each author's stories as (created_at, id), newest first."""
         first_id = self._next_id(cursor, "news_story")
         weights = [1 / rank for rank in range(1, len(user_ids) + 1)]
@@ -176,7 +180,9 @@ class Command(BaseCommand):
             by_author.setdefault(author, []).append((created, story_id))
         return by_author
 
-    def _timelines(self, cursor, followees: dict[int, set[int]], stories_by: dict[int, list]) -> int:
+    def _timelines(
+        self, cursor: CursorWrapper, followees: dict[int, set[int]], stories_by: dict[int, list]
+    ) -> int:
         """Each member's timeline holds the newest stories of whom they follow and their
         own, as many as a new follow copies (news.timelines.BACKFILL); from now on, the
         fan-out writes them. Merged here from the lists in memory, then copied."""
@@ -195,7 +201,9 @@ class Command(BaseCommand):
                     count += 1
         return count
 
-    def _clicks(self, cursor, rng: random.Random, user_ids, story_ids, count: int) -> int:
+    def _clicks(
+        self, cursor: CursorWrapper, rng: random.Random, user_ids: list[int], story_ids: list[int], count: int
+    ) -> int:
         if not story_ids:
             return 0
         domains, domain_weights = zip(*REFERRERS, strict=True)
@@ -213,6 +221,6 @@ class Command(BaseCommand):
         return count
 
     @staticmethod
-    def _next_id(cursor, table: str) -> int:
+    def _next_id(cursor: CursorWrapper, table: str) -> int:
         cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
         return cursor.fetchone()[0]

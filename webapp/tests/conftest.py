@@ -1,4 +1,9 @@
-"""Fixtures: fresh members made through the platform, and clients logged in as them."""
+"""Fixtures: fresh members made through the platform, and clients logged in as them.
+
+These tests run against the live platform: every member they sign up is named
+`webtest_...`, and `make test-unit` closes those accounts after the suite (pass or
+fail: manage.py close_accounts), so the demo world is left as it was.
+"""
 
 import re
 import time
@@ -16,8 +21,12 @@ PASSWORD = "test-password"
 T = TypeVar("T")
 
 
-def unique(prefix: str = "t") -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+TEST_PREFIX = "webtest_"
+
+
+def unique() -> str:
+    """A username no one has: the tests' prefix, then random."""
+    return f"{TEST_PREFIX}{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture
@@ -57,14 +66,15 @@ def story_ids(html: str) -> list[int]:
     return [int(found) for found in re.findall(r'data-testid="story" data-story-id="(\d+)"', html)]
 
 
-def wait_for(check: Callable[[], T], what: str, timeout: float = 60, every: float = 0.5) -> T:
-    """Poll `check` until it returns something truthy: off-line work (the fan-out consumer,
-    an export) lands within seconds, not at once. Fails after `timeout` seconds."""
+def wait_for(condition: Callable[[], T], timeout: float = 60, interval: float = 0.5, what: str = "") -> T:
+    """Poll `condition` until it returns something truthy: off-line work (the fan-out
+    consumer, an export) lands within seconds, not at once. Fails after `timeout`
+    seconds. (The whole-stack tests' tests/stack.py has the same helper.)"""
     deadline = time.monotonic() + timeout
     while True:
-        result = check()
+        result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:.0f} s for {what}")
-        time.sleep(every)
+            pytest.fail(f"timed out after {timeout}s waiting for {what or condition.__name__}")
+        time.sleep(interval)

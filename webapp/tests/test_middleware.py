@@ -1,5 +1,6 @@
-"""Read-your-own-writes across the replica: a visitor's writes travel as a WAL
-position in a cookie, and come back to the platform with every call made for them."""
+"""web.middleware.platform_calls: read-your-own-writes across the replica. A visitor's
+writes travel as a WAL position in a cookie, and come back to the platform with
+every call made for them."""
 
 import pytest
 

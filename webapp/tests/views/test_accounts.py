@@ -1,4 +1,4 @@
-"""Signing up, logging in and out, with CSRF checks on."""
+"""web.views.accounts: signing up, logging in and out, with CSRF checks on."""
 
 from django.test import Client
 

@@ -1,4 +1,4 @@
-"""The analytics page: visits per referring domain, read from the platform's rollups."""
+"""web.views.analytics: visits per referring domain, read from the platform's rollups."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The public JSON API: public fields only, JSON errors."""
+"""web.views.api: the public JSON API, public fields only, JSON errors."""
 
 import uuid
 

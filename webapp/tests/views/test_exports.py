@@ -1,4 +1,4 @@
-"""Exporting one's data: schedule (a 202 from the platform), then poll, then download."""
+"""web.views.exports: schedule (a 202 from the platform), then poll, then download."""
 
 import re
 import uuid

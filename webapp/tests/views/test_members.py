@@ -1,4 +1,4 @@
-"""Member pages: following, profiles and pictures."""
+"""web.views.members: following, profiles and pictures."""
 
 import io
 import re

@@ -1,10 +1,12 @@
-"""Stories: posting, timelines, the click through, search, editing, and bad input."""
+"""web.views.stories: the lists of stories, posting, timelines, the click through,
+search, editing, and bad input."""
 
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.conftest import csrf_token, story_ids, wait_for
@@ -243,3 +245,30 @@ def test_bad_page_numbers_are_400_pages_everywhere(client, path, page):
     response = client.get(f"{path}{joiner}page={page}")
     assert response.status_code == 400
     assert b"whole number" in response.content
+
+
+def test_home_lists_stories_from_the_platform(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="story"') == 20, "a full first page of demo stories"
+    assert response["X-Served-By"] == settings.NODE_NAME
+    assert re.search(r'data-testid="platform-node">platform\d', html)
+
+
+def test_pages_link_hashed_assets_on_the_cdn_host(client):
+    html = client.get("/").content.decode()
+    assert re.search(re.escape(settings.STATIC_URL) + r"web/site\.[0-9a-f]{12}\.css", html)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "501", "1e3", "２"])
+def test_a_bad_page_number_is_a_400_with_a_message(client, page):
+    response = client.get("/", {"page": page})
+    assert response.status_code == 400
+    assert b"whole number" in response.content
+
+
+def test_the_header_offers_log_in_to_visitors(client):
+    html = client.get("/newest").content.decode()
+    assert 'data-testid="nav-login"' in html and 'data-testid="nav-signup"' in html
+    assert 'data-testid="nav-search"' in html

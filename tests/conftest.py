@@ -7,13 +7,16 @@ import os
 
 import pytest
 
-from stack import compose, published
+from stack import compose, missing_images, published
 
 
 @pytest.fixture(scope="session")
 def stack() -> None:
-    """The running stack: started here unless `make up` already did (then this is quick)."""
-    compose("up", "--detach", "--wait", "--wait-timeout", "600", timeout=900)
+    """The running stack: started here unless `make up` already did (then this is quick).
+    Tests never build an image: `make build` does, before any test starts."""
+    if missing := missing_images():
+        pytest.exit(f"Images not built: {', '.join(missing)}. Run `make build` (or `make up`) first.", 2)
+    compose("up", "--no-build", "--detach", "--wait", "--wait-timeout", "600", timeout=900)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,47 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float 
     pytest.fail(
         f"timed out after {timeout}s waiting for {what or condition.__name__} (last error: {last_error})"
     )
+
+
+# How each way of breaking a container is undone.
+MENDS = {"kill": "start", "stop": "start", "pause": "unpause"}
+
+
+class Breakage:
+    """A container broken on purpose: when, and whether it has been mended yet."""
+
+    def __init__(self, service: str, how: str) -> None:
+        self.service, self.how = service, how
+        self.broken_at = time.monotonic()
+        self.mended_at: float | None = None
+
+    def mend(self) -> None:
+        if self.mended_at is None:
+            compose(MENDS[self.how], self.service)
+            self.mended_at = time.monotonic()
+
+
+@contextmanager
+def broken(service: str, how: str) -> Iterator[Breakage]:
+    """`service` broken (`kill`, `stop` or `pause`) for the block and mended when it
+    ends, whatever happens inside, so that a failing test never leaves a container
+    down for the tests after it. Call `.mend()` inside the block to watch the recovery."""
+    breakage = Breakage(service, how)
+    try:
+        compose(how, service)
+        yield breakage
+    finally:
+        breakage.mend()
+
+
+def missing_images() -> list[str]:
+    """The images of the stack (every profile's) that are not built yet."""
+    images = compose("--profile", "loadtest", "config", "--images").stdout.split()
+    return [
+        image
+        for image in sorted(set(images))
+        if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0
+    ]
 
 
 def healthy(*services: str) -> bool:

@@ -5,14 +5,13 @@ import time
 
 import requests
 
-from stack import compose, wait_for
+from stack import broken, wait_for
 
 PAGES = ("/", "/newest", "/u/user1", "/search?q=redis", "/api/users/user2")
 
 
 def test_pages_keep_answering_without_the_cache_and_it_refills_after(edge):
-    try:
-        compose("stop", "redis")
+    with broken("redis", "stop"):
         started = time.monotonic()
         for _ in range(3):
             for page in PAGES:
@@ -23,8 +22,6 @@ def test_pages_keep_answering_without_the_cache_and_it_refills_after(edge):
         print(f"\n{3 * len(PAGES)} pages without the cache in {time.monotonic() - started:.1f}s")
         status = requests.get(f"{edge}/status.json", timeout=10).json()
         assert status["dependencies"]["redis"]["ok"] is False, "the outage is visible on /status"
-    finally:
-        compose("start", "redis")
     wait_for(
         lambda: requests.get(f"{edge}/status.json", timeout=10).json()["dependencies"]["redis"]["ok"],
         timeout=60,

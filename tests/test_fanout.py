@@ -8,10 +8,11 @@ import subprocess
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 
 import requests
 
-from stack import Visitor, compose, compose_command, healthy, psql, wait_for
+from stack import Visitor, broken, compose, compose_command, healthy, psql, wait_for
 
 CELEBRITY = "user1"  # followed by most of the demo world's 10,000 members
 
@@ -77,29 +78,29 @@ def test_a_consumer_killed_in_the_middle_of_a_large_fan_out_finishes_it_exactly_
         stdout=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    try:
-        lock.stdin.write(f"BEGIN; SELECT id FROM news_user WHERE id = {blocker} FOR UPDATE;\n")
-        lock.stdin.flush()
-        assert lock.stdout.readline().strip() == str(blocker), "the test holds the lock"
+    with ExitStack() as mend:  # the consumer is started again whatever happens
+        try:
+            lock.stdin.write(f"BEGIN; SELECT id FROM news_user WHERE id = {blocker} FOR UPDATE;\n")
+            lock.stdin.flush()
+            assert lock.stdout.readline().strip() == str(blocker), "the test holds the lock"
 
-        started = time.monotonic()
-        story_id = Visitor(edge).log_in(CELEBRITY).post_story(f"Celebrity news {uuid.uuid4().hex[:6]}")
-        posted_in = time.monotonic() - started
-        # Django's foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED):
-        # the consumer waits on the lock in the COMMIT of the blocker's batch.
-        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-        wait_for(lambda: psql(waiting) != "0", timeout=60, what="the fan-out to reach the locked follower")
-        compose("kill", "consumer")
-    finally:
-        lock.communicate("ROLLBACK;\n", timeout=30)
-    half_way, _ = delivered(story_id)
-    total = followers_of(story_id)
-    print(
-        f"\npost by {CELEBRITY} ({total} followers): {posted_in:.2f}s; consumer killed at {half_way}/{total}"
-    )
-    assert 0 < half_way < total, "the consumer was killed in the middle of the fan-out"
-
-    compose("start", "consumer")
+            started = time.monotonic()
+            story_id = Visitor(edge).log_in(CELEBRITY).post_story(f"Celebrity news {uuid.uuid4().hex[:6]}")
+            posted_in = time.monotonic() - started
+            # Django's foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED):
+            # the consumer waits on the lock in the COMMIT of the blocker's batch.
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            wait_for(
+                lambda: psql(waiting) != "0", timeout=60, what="the fan-out to reach the locked follower"
+            )
+            killed = mend.enter_context(broken("consumer", "kill"))
+        finally:
+            lock.communicate("ROLLBACK;\n", timeout=30)
+        half_way, _ = delivered(story_id)
+        total = followers_of(story_id)
+        print(f"\npost by {CELEBRITY} ({total} followers): {posted_in:.2f}s; killed at {half_way}/{total}")
+        assert 0 < half_way < total, "the consumer was killed in the middle of the fan-out"
+        killed.mend()
     wait_for(lambda: not unfinished([story_id]), timeout=120, interval=1, what="the fan-out to finish")
     assert delivered(story_id) == (total, total), "every follower has the story exactly once"
     wait_for(lambda: healthy("consumer"), timeout=120, what="the consumer healthy again")
@@ -131,14 +132,11 @@ def test_posting_while_rabbitmq_restarts_loses_no_fan_out(edge):
 
 def test_with_rabbitmq_down_posting_succeeds_and_the_fan_out_follows_its_return(edge):
     author = Visitor(edge).log_in("user43")
-    try:
-        compose("stop", "rabbitmq")
+    with broken("rabbitmq", "stop"):
         story_id = author.post_story("Posted while the broker is down")
         status = requests.get(f"{edge}/status.json", timeout=15).json()
         assert status["outbox"]["waiting"] >= 1, "the fan-out message waits in the outbox"
         assert unfinished([story_id]) == [story_id]
-    finally:
-        compose("start", "rabbitmq")
     wait_for(
         lambda: not unfinished([story_id]), timeout=180, interval=2, what="the fan-out once RabbitMQ is back"
     )
@@ -153,8 +151,7 @@ def test_with_rabbitmq_paused_clicks_still_redirect_and_every_one_is_stored(edge
     story_id = int(re.search(r'data-story-id="(\d+)"', requests.get(f"{edge}/newest", timeout=10).text)[1])
     referrer = f"paused-{uuid.uuid4().hex[:8]}.example"
     clicks = 8
-    try:
-        compose("pause", "rabbitmq")
+    with broken("rabbitmq", "pause"):
         answers = [
             requests.get(
                 f"{edge}/s/{story_id}/go",
@@ -164,8 +161,6 @@ def test_with_rabbitmq_paused_clicks_still_redirect_and_every_one_is_stored(edge
             ).status_code
             for _ in range(clicks)
         ]
-    finally:
-        compose("unpause", "rabbitmq")
     assert answers == [302] * clicks
     count = f"SELECT count(*) FROM news_click WHERE referrer_domain = '{referrer}'"
     wait_for(lambda: int(psql(count)) == clicks, timeout=60, what="every click stored")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from stack import Visitor, compose, compose_command, env_value, psql, published, wait_for
+from stack import Visitor, broken, compose, compose_command, env_value, psql, published, wait_for
 
 CRONS = ("cron1", "cron2")
 JOBS = ("heartbeat", "rollup-hourly", "rollup-daily", "refresh-suggestions", "purge-stories")
@@ -106,8 +106,7 @@ def test_a_slot_claimed_by_a_cron_container_that_died_is_published_by_the_other(
     """cron1 claims a slot and dies before publishing: its lease runs out, cron2 takes
     over. Then, with cron1 still dead, cron2 alone keeps publishing every minute."""
     [slot] = unused_slots(1)
-    try:
-        compose("kill", "cron1")
+    with broken("cron1", "kill"):
         # What cron1 left behind: its claim, a lease with a few seconds to run.
         compose(
             "exec",
@@ -136,8 +135,6 @@ def test_a_slot_claimed_by_a_cron_container_that_died_is_published_by_the_other(
         assert (
             wait_for(lambda: psql(query), timeout=130, interval=2, what="cron2's next heartbeat") == "cron2"
         )
-    finally:
-        compose("start", "cron1")
 
 
 def test_a_rollup_published_for_an_hour_counts_that_hours_clicks():

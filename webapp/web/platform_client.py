@@ -27,8 +27,9 @@ from web.platform_nodes import Balancer, SmartPool, from_settings
 API = "/api/v1"
 WRITTEN_HEADER = "X-Written-LSN"
 READ_AFTER_HEADER = "X-Read-After-LSN"
-# A WAL position as Postgres prints it, e.g. 16/B374D848.
-LSN = re.compile(r"[0-9A-F]{1,8}/[0-9A-F]{1,8}")
+# A WAL position as Postgres prints it, e.g. 16/B374D848: the pattern the platform
+# accepts (platform_layer.db), so that a position it wrote is one it reads back.
+LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
 
 
 class PlatformUnavailable(Exception):

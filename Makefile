@@ -9,17 +9,17 @@ SHELL := /bin/bash
 # `make offline-images` builds (offline/images.env); nothing else changes.
 OFFLINE ?=
 COMPOSE := docker compose --env-file .env $(if $(OFFLINE),--env-file offline/images.env)
+# Every image, the optional profiles' included: built by `make build`, never by a test.
+ALL_PROFILES := --profile loadtest
 VENV := .venv
-# Which unit-test suites run inside which service's image.
-UNIT_SUITES := platform1 web1 consumer
 # `make seed USERS=... STORIES=...`
 USERS ?= 10000
 STORIES ?= 100000
 DAYS ?= 30
 
-.PHONY: help env preflight build up down restart ps logs seed purge test test-unit test-system fuzz \
-        loadtest bench-posting kill stop start pause unpause rolling-restart drain enable \
-        pause-replay resume-replay rebuild-replica \
+.PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
+        fuzz openapi loadtest bench-posting kill stop start pause unpause rolling-restart drain enable \
+        pause-replay resume-replay rebuild-replica dev \
         offline-images lint clean
 
 help: ## List the targets
@@ -27,7 +27,7 @@ help: ## List the targets
 
 env: .env ## Create .env from .env.example with fresh random secrets
 .env:
-	@python3 -c 'import re, secrets, sys; sys.stdout.write(re.sub(r"=change-me$$", lambda _: "=" + secrets.token_urlsafe(32), open(".env.example").read(), flags=re.M))' > .env
+	@python3 -c 'import re, secrets, sys; sys.stdout.write(re.sub(r"=change-me$$", lambda _: "=" + secrets.token_urlsafe(48), open(".env.example").read(), flags=re.M))' > .env
 	@echo "Wrote .env with fresh secrets (from .env.example)."
 
 preflight: .env ## Check Docker, Compose and the published ports
@@ -42,18 +42,18 @@ preflight: .env ## Check Docker, Compose and the published ports
 	  done; \
 	fi
 
-build: preflight ## Build the images
-	$(COMPOSE) build
+build: preflight ## Build every image (the load generator's too)
+	$(COMPOSE) $(ALL_PROFILES) build
 
-up: preflight ## Start the whole stack with demo data and wait until it is healthy
-	@$(COMPOSE) up --build --detach --wait --wait-timeout 600 || { \
+up: build ## Build, then start the whole stack with demo data and wait until it is healthy
+	@$(COMPOSE) up --no-build --detach --wait --wait-timeout 600 || { \
 	  echo "The stack did not start: see the messages above and 'make ps' / 'make logs'." >&2; \
 	  echo "No access to a container registry? Build the images locally: make offline-images && make up OFFLINE=1" >&2; \
 	  exit 1; }
 	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  Stats: http://localhost:$${STATS_PORT:-8404}  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/"
 
 down: .env ## Stop the stack (data volumes are kept)
-	$(COMPOSE) --profile loadtest down --remove-orphans
+	$(COMPOSE) $(ALL_PROFILES) down --remove-orphans
 
 restart: down up ## Stop, then start again
 
@@ -70,16 +70,41 @@ seed: .env ## Reload the demo world at another size: make seed USERS=500 STORIES
 purge: .env ## Delete stories older than DAYS days, cache kept consistent: make purge DAYS=30
 	$(COMPOSE) run --rm --no-deps migrate python manage.py purge_stories --older-than-days $(DAYS)
 
+ci: lint up checks test-unit test-system ## What CI runs: lint, Django's and type checks, then every test
+
 test: up test-unit test-system ## Start the stack, then run every test
 
-test-unit: .env ## Unit tests of each service, inside its image, against the real data tier
-	@for service in $(UNIT_SUITES); do \
-	  echo "== unit tests: $$service"; \
-	  $(COMPOSE) run --rm --no-deps $$service pytest -q; \
+# Django's own release gates, in each tier's image. makemigrations --check: every
+# model change has its migration. check --deploy at WARNING: a deployment warning
+# fails, except those the settings silence with their reason (plain HTTP, README).
+# mypy: the platform's type hints hold (platform/mypy.ini).
+checks: .env ## Django's checks for both projects (migrations, deployment settings), then mypy
+	@for service in platform1 web1; do \
+	  echo "== Django checks: $$service"; \
+	  $(COMPOSE) run --rm --no-deps $$service sh -c \
+	    'python manage.py makemigrations --check --dry-run && python manage.py check --deploy --fail-level WARNING'; \
 	done
+	@echo "== type checks: platform1"
+	$(COMPOSE) run --rm --no-deps platform1 mypy .
+
+# The web suite signs members up on the live platform, named webtest_*: their
+# accounts are closed after it, whether it passed or not.
+test-unit: .env ## Unit tests of each service, inside its image, against the real data tier
+	@echo "== unit tests: platform1"
+	$(COMPOSE) run --rm --no-deps platform1 pytest -q
+	@echo "== unit tests: web1"
+	@status=0; $(COMPOSE) run --rm --no-deps web1 pytest -q || status=$$?; \
+	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix webtest_; \
+	  exit $$status
 
 fuzz: .env ## Fuzz the platform API with new random input (the suite repeats the same input)
-	$(COMPOSE) run --rm --no-deps -e HYPOTHESIS_PROFILE=explore platform1 pytest -q tests/test_fuzz.py
+	$(COMPOSE) run --rm --no-deps -e HYPOTHESIS_PROFILE=explore platform1 pytest -q tests/news/api/test_fuzz.py
+
+OPENAPI := platform/tests/news/api/openapi-v1.json
+openapi: .env ## Write the platform API's schema as published (after a deliberate API change)
+	$(COMPOSE) run --rm --no-deps -T platform1 python manage.py shell -c \
+	  'import json; from news.api import api; print(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/"), indent=1, sort_keys=True))' > $(OPENAPI)
+	git diff --stat -- $(OPENAPI)
 
 test-system: $(VENV)/bin/pytest ## System tests from this machine, through the published ports
 	OFFLINE="$(OFFLINE)" $(VENV)/bin/pytest tests
@@ -90,7 +115,7 @@ $(VENV)/bin/pytest: tests/requirements.txt
 	@touch $@
 
 loadtest: up ## Start Locust (UI on http://localhost:8089) against the edge load balancer
-	$(COMPOSE) --profile loadtest up --build --detach --wait locust
+	$(COMPOSE) --profile loadtest up --no-build --detach --wait locust
 	@echo "Locust: http://localhost:$${LOCUST_PORT:-8089}"
 
 bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a member nobody follows (reports/posting.md)
@@ -163,5 +188,9 @@ lint: $(VENV)/bin/pytest ## Lint and format-check the Python code (ruff)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+dev: build ## Start the stack with the web and platform code mounted: edits reload on save
+	$(COMPOSE) -f docker-compose.yml -f compose.dev.yml up --no-build --detach --wait --wait-timeout 600
+	@echo "Edits under webapp/web and platform/ reload their gunicorn workers. Back to the built images: make up"
+
 clean: .env ## Remove the stack and its data volumes (images stay, as a build cache)
-	$(COMPOSE) --profile loadtest down --volumes --remove-orphans
+	$(COMPOSE) $(ALL_PROFILES) down --volumes --remove-orphans

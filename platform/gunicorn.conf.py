@@ -16,3 +16,7 @@ timeout = 30
 keepalive = 30
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# make dev (compose.dev.yml): restart the workers when the mounted code changes.
+# https://docs.gunicorn.org/en/stable/settings.html#reload
+reload = os.environ.get("RELOAD_ON_CHANGE") == "1"

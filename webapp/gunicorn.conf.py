@@ -1,6 +1,7 @@
 """gunicorn settings for a web node. https://docs.gunicorn.org/en/stable/settings.html"""
 
 import os
+from pathlib import Path
 
 bind = "0.0.0.0:8000"
 # Rendering is CPU work and platform calls are I/O waits: a few workers, a few threads each.
@@ -16,3 +17,9 @@ timeout = 30
 keepalive = 30
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# make dev (compose.dev.yml): restart the workers when the mounted code changes,
+# templates included (gunicorn watches only Python modules by itself).
+# https://docs.gunicorn.org/en/stable/settings.html#reload
+reload = os.environ.get("RELOAD_ON_CHANGE") == "1"
+reload_extra_files = [str(path) for path in Path("web/templates").rglob("*.html")] if reload else []

@@ -16,8 +16,10 @@ from kombu import Exchange, Queue
 JOBS_QUEUE = "jobs"  # Celery tasks: fan-out, exports, cron's periodic jobs
 CLICKS_QUEUE = "clicks"  # the click stream: plain JSON events, published and consumed with pika
 DEAD_LETTER_EXCHANGE = "dead-letter"
-# A message delivered this many times without being acknowledged (a consumer crashed
-# on it, or rejected it for a retry) is dead-lettered instead of tried again.
+# How many times a message may come back unacknowledged (a consumer crashed on it, or
+# returned it for a retry) and still be delivered again: the delivery after that is
+# its last, and if that fails too, it is dead-lettered. Six deliveries in all
+# (RabbitMQ's x-delivery-limit; tests/jobqueue/test_contract.py shows it).
 DELIVERY_LIMIT = 5
 
 

@@ -141,10 +141,21 @@ def test_a_refused_write_and_a_read_carry_no_wal_position(api):
     assert db.WRITTEN_HEADER not in api.get("/api/v1/stories").headers
 
 
-@pytest.mark.django_db
-def test_a_read_after_position_is_honoured(api):
-    response = api.get("/api/v1/stories", HTTP_X_READ_AFTER_LSN="0/1")
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+@pytest.mark.parametrize(("read_after", "read_from"), [("0/1", db.REPLICA), ("FFFFFFFF/0", db.PRIMARY)])
+def test_a_read_after_position_chooses_the_pool(api, monkeypatch, read_after, read_from):
+    """Through the middleware and the real read pool: a position the replica has
+    replayed long ago is read on the replica; one it has not reached, on the primary."""
+    routes = []
+
+    def newest(limit: int, offset: int):
+        routes.append(route())
+        return [], False
+
+    monkeypatch.setattr(stories, "newest", newest)
+    response = api.get("/api/v1/stories", HTTP_X_READ_AFTER_LSN=read_after)
     assert response.status_code == 200
+    assert routes == [read_from]
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "0/1; DROP", "1/2/3", "\x00"])

@@ -39,5 +39,5 @@ def keep_the_test_connection():
 def test_no_input_makes_the_api_fail(case, member):
     case.call_and_validate(
         headers={**AUTHORIZATION, "X-Acting-User": str(member.pk)},
-        checks=[schemathesis.checks.not_a_server_error],
+        checks=[schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance],
     )

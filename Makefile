@@ -50,7 +50,8 @@ up: build ## Build, then start the whole stack with demo data and wait until it 
 	  echo "The stack did not start: see the messages above and 'make ps' / 'make logs'." >&2; \
 	  echo "No access to a container registry? Build the images locally: make offline-images && make up OFFLINE=1" >&2; \
 	  exit 1; }
-	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  Stats: http://localhost:$${STATS_PORT:-8404}  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/"
+	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}"
+	@echo "HAProxy stats: edge http://localhost:$${STATS_PORT:-8404}  platform pool http://localhost:$${PLATFORM_STATS_PORT:-8405}  database pools http://localhost:$${DATABASE_STATS_PORT:-8406}"
 
 down: .env ## Stop the stack (data volumes are kept)
 	$(COMPOSE) $(ALL_PROFILES) down --remove-orphans
@@ -60,8 +61,9 @@ restart: down up ## Stop, then start again
 ps: .env ## Show each service and its health
 	$(COMPOSE) ps --all
 
-LOGS_FLAGS ?= --follow --tail 100
-logs: .env ## Follow the logs of every service (or SERVICE=name)
+FOLLOW ?= 1
+LOGS_FLAGS ?= --tail 100 $(if $(filter 1,$(FOLLOW)),--follow)
+logs: .env ## Follow the logs of every service (or SERVICE=name; FOLLOW=0 prints and returns)
 	$(COMPOSE) logs $(LOGS_FLAGS) $(SERVICE)
 
 seed: .env ## Reload the demo world at another size: make seed USERS=500 STORIES=5000
@@ -136,7 +138,7 @@ stop: .env ## Stop a container gracefully: make stop NODE=web2
 
 start: .env ## Start a stopped or killed container again: make start NODE=web2
 	$(need-node)
-	$(COMPOSE) start $(NODE)
+	$(COMPOSE) up --detach --no-deps --no-recreate --no-build $(NODE)
 
 pause: .env ## Freeze a container: up, but answering nothing: make pause NODE=platform1
 	$(need-node)
@@ -146,10 +148,18 @@ unpause: .env ## Let a paused container run again: make unpause NODE=platform1
 	$(need-node)
 	$(COMPOSE) unpause $(NODE)
 
-rolling-restart: .env ## Restart the web tier one node at a time, each back healthy before the next
+rolling-restart: .env ## Restart the web tier one node at a time, each back in rotation before the next
 	@for node in web1 web2 web3; do \
 	  echo "== restarting $$node"; \
-	  $(COMPOSE) restart $$node && $(COMPOSE) up --detach --no-deps --wait $$node; \
+	  $(COMPOSE) restart $$node; \
+	  $(COMPOSE) up --detach --no-deps --no-recreate --no-build --wait $$node; \
+	  for second in $$(seq 60); do \
+	    status=$$($(call server-status,edge-lb,web,$$node)); \
+	    [ "$$status" = UP ] && break; \
+	    [ "$$second" = 60 ] && { echo "$$node is not back in rotation after 60 s ($$status)" >&2; exit 1; }; \
+	    sleep 1; \
+	  done; \
+	  echo "$$node is healthy and back in rotation"; \
 	done
 
 # The read replica's lag, made as large as you like: it keeps receiving WAL, applies none.
@@ -169,7 +179,12 @@ rebuild-replica: .env ## Copy the primary again into a fresh replica (after its 
 
 # HAProxy's runtime API (loopback inside the container): the balancer and backend of a server.
 lb-of = $(if $(filter platform%,$(SERVER)),platform-lb platform_pool,$(if $(filter replica,$(SERVER)),db-lb read_pool,edge-lb web))
-runtime-api = $(COMPOSE) exec -T $(word 1,$(lb-of)) bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; echo "$(1)" >&3; cat <&3'
+ask-haproxy = $(COMPOSE) exec -T $(1) bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; echo "$(2)" >&3; cat <&3'
+# A command HAProxy answers with nothing when it did as told, and with its reason when not.
+runtime-api = answer="$$($(call ask-haproxy,$(word 1,$(lb-of)),$(1)))"; \
+	if [ -n "$${answer//[[:space:]]/}" ]; then echo "$(word 1,$(lb-of)): $$answer" >&2; exit 1; fi
+# A server's status as its balancer sees it (UP, DOWN, MAINT...): $(call server-status,edge-lb,web,web2)
+server-status = $(call ask-haproxy,$(1),show stat) | awk -F, -v backend=$(2) -v server=$(3) '$$1 == backend && $$2 == server {print $$18}'
 
 drain: .env ## Drain a server: no new requests, in-flight ones finish: make drain SERVER=web2
 	$(if $(SERVER),,$(error Name the server: make drain SERVER=web2 (or platform1, replica)))

@@ -42,3 +42,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus) -> None:
     for args in (("ps", "--all"), ("logs", "--no-color", "--tail", "30")):
         result = compose(*args, check=False, timeout=60)
         terminalreporter.write(result.stdout + result.stderr)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (.ci/run sets CI=1) a skipped test fails the run: a test that could not run
+    proves nothing, and a green run must not hide it."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

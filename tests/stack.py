@@ -64,8 +64,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float 
     )
 
 
-# How each way of breaking a container is undone.
-MENDS = {"kill": "start", "stop": "start", "pause": "unpause"}
+# How each way of breaking a container is undone, as `make start` and `make unpause` do
+# (`up --no-deps` starts the container alone: `compose start` would run migrate again).
+MENDS = {
+    "kill": ("up", "--detach", "--no-deps", "--no-recreate", "--no-build"),
+    "stop": ("up", "--detach", "--no-deps", "--no-recreate", "--no-build"),
+    "pause": ("unpause",),
+}
 
 
 class Breakage:
@@ -78,7 +83,7 @@ class Breakage:
 
     def mend(self) -> None:
         if self.mended_at is None:
-            compose(MENDS[self.how], self.service)
+            compose(*MENDS[self.how], self.service)
             self.mended_at = time.monotonic()
 
 

@@ -23,6 +23,14 @@ def compose_command(*args: str) -> list[str]:
     return [*command, *args]
 
 
+def make(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run a make target as a user would (with the images the tests run on)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args, f"OFFLINE={os.environ.get('OFFLINE', '')}"],
+        capture_output=True, text=True, check=check, timeout=timeout,
+    )  # fmt: skip
+
+
 class ComposeError(subprocess.CalledProcessError):
     """A failed compose command, whose message includes what it printed on stderr."""
 

@@ -2,15 +2,13 @@
 keeps the site answering when one of them stops."""
 
 import http.client
-import os
-import subprocess
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
 
-from stack import ROOT, broken, haproxy_status, served_by, wait_for
+from stack import broken, haproxy_status, make, served_by, wait_for
 
 WEB_NODES = {"web1", "web2", "web3"}
 
@@ -30,13 +28,6 @@ def test_the_stats_port_serves_prometheus_metrics(stats):
         assert f'haproxy_server_status{{proxy="web",server="{node}",state="UP"}} 1' in metrics
 
 
-def make(*args: str) -> None:
-    subprocess.run(
-        ["make", "--no-print-directory", *args, f"OFFLINE={os.environ.get('OFFLINE', '')}"],
-        cwd=ROOT, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-
-
 def test_make_drain_takes_a_node_out_of_rotation_and_make_enable_puts_it_back(edge, stats):
     """Through HAProxy's runtime API: a drained server gets no new requests."""
     try:
@@ -51,6 +42,12 @@ def test_make_drain_takes_a_node_out_of_rotation_and_make_enable_puts_it_back(ed
         timeout=10,
         what="web3 serving again",
     )
+
+
+def test_make_drain_refuses_a_server_its_balancer_does_not_know():
+    result = make("drain", "SERVER=web9", check=False)
+    assert result.returncode != 0
+    assert "No such server" in result.stderr
 
 
 def test_an_idle_connection_outlives_the_load_generators_think_time(edge):

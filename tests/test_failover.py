@@ -9,7 +9,6 @@ benchmark report."""
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -23,10 +22,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from stack import ROOT, broken, compose, compose_command, haproxy_rows, haproxy_status, published, wait_for
+from stack import broken, compose, compose_command, haproxy_rows, haproxy_status, make, published, wait_for
 
 WEB_NODES = ("web1", "web2", "web3")
-OFFLINE = os.environ.get("OFFLINE", "")  # the images make uses: make test-system OFFLINE=1
 # The longest a background load may run; a test ends it as soon as its drill is over.
 LOAD_CAP_SECONDS = 180
 # How long the load goes on after the broken part is back, served by it again.
@@ -138,10 +136,7 @@ def test_a_rolling_restart_of_the_web_tier_under_load_fails_no_request(stats):
     and back in rotation before the next. gunicorn drains its in-flight requests on
     SIGTERM, and the edge sends new ones to the others."""
     with background_load(stats) as load:
-        restart = subprocess.run(
-            ["make", "--no-print-directory", "-C", str(ROOT), "rolling-restart", f"OFFLINE={OFFLINE}"],
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+        restart = make("rolling-restart", check=False, timeout=600)
         assert restart.returncode == 0, restart.stdout + restart.stderr
         for node in WEB_NODES:
             assert f"{node} is healthy and back in rotation" in restart.stdout

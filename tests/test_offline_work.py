@@ -54,7 +54,7 @@ def test_a_job_published_by_cron_is_consumed(edge):
         return next((run for run in runs if run["job"] == "heartbeat" and run["slot"] >= slot[:19]), None)
 
     run = wait_for(consumed, timeout=60, what="the consumer to record the heartbeat")
-    assert run["consumed_by"], "the consumer names itself"
+    assert run["consumed_by"] == "consumer", "the consumer names its service"
     assert psql(f"SELECT count(*) FROM jobs_jobrun WHERE job = 'heartbeat' AND slot = '{slot}'") == "1"
 
 

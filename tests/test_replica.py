@@ -68,6 +68,10 @@ def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes
         behind = primary["replicas"][0]["behind_bytes"]
         print(f"\nreplica paused: {behind} bytes behind the primary")
         assert behind > 0 and read_pool["replay_paused"] is True, (primary, read_pool)
+        # The lag in time keeps growing while the replay waits (it is not the last lag measured).
+        first = read_pool["replay_lag_ms"]
+        assert first > 0, read_pool
+        wait_for(lambda: database(edge)[1]["replay_lag_ms"] > first, timeout=10, what="the lag to grow")
     # Replay resumes: the replica catches up, and everyone sees the story.
     wait_for(
         lambda: title in anonymous.get(f"/u/{username}").text, timeout=30, what="the replica to catch up"
@@ -75,3 +79,4 @@ def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes
     wait_for(
         lambda: database(edge)[0]["replicas"][0]["behind_bytes"] == 0, timeout=30, what="no lag once idle"
     )
+    wait_for(lambda: database(edge)[1]["replay_lag_ms"] == 0, timeout=30, what="no lag in time either")

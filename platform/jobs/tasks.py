@@ -6,7 +6,6 @@ rejects the message, and RabbitMQ moves it to the `jobs.dead-letter` queue.
 """
 
 import logging
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -90,7 +89,7 @@ def run_batched(job: str, slot: str, published_by: str, work: Callable[[datetime
 
 
 def _record(job: str, slot: str, published_by: str) -> None:
-    JobRun.objects.create(job=job, slot=slot, published_by=published_by, consumed_by=socket.gethostname())
+    JobRun.objects.create(job=job, slot=slot, published_by=published_by, consumed_by=settings.NODE_NAME)
 
 
 def _scheduled(job: str, work: Callable[[datetime], object], batched: bool = False) -> Task:

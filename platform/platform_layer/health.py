@@ -42,18 +42,18 @@ def _postgres() -> dict[str, Any]:
     with connections[PRIMARY].cursor() as cursor:
         cursor.execute("SELECT current_setting('server_version'), pg_current_wal_lsn()::text")
         version, position = cursor.fetchone()
+        # (Not pg_stat_replication.replay_lag: it keeps its last value while replay is
+        # paused. The read pool reports the lag in time, measured on the replica.)
         cursor.execute(
             """
             SELECT application_name, state, replay_lsn::text,
-                   pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
-                   round(extract(epoch FROM replay_lag) * 1000, 1)::float
+                   pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint
             FROM pg_stat_replication ORDER BY application_name
             """
         )
         replicas = [
-            # replay_lag_ms: how long the latest WAL took to be replayed there (None once idle).
-            {"name": name, "state": state, "replayed": replayed, "behind_bytes": behind, "replay_lag_ms": lag}
-            for name, state, replayed, behind, lag in cursor.fetchall()
+            {"name": name, "state": state, "replayed": replayed, "behind_bytes": behind}
+            for name, state, replayed, behind in cursor.fetchall()
         ]
     return {"version": version, "wal_position": position, "replicas": replicas}
 
@@ -66,15 +66,17 @@ def _read_pool() -> dict[str, Any]:
             SELECT pg_is_in_recovery(),
                    CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END,
                    CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END,
-                   round(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000, 1)::float
+                   CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+                        ELSE round(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint
+                   END
             """
         )
-        standby, replayed, paused, age = cursor.fetchone()
+        standby, replayed, paused, lag = cursor.fetchone()
     if not standby:
         return {"served_by": "primary", "note": "the replica is out of the pool; reads go to the primary"}
-    # last_replay_age_ms: since the latest replayed transaction committed on the primary
-    # (grows while the primary is idle, too).
-    return {"served_by": "replica", "replayed": replayed, "replay_paused": paused, "last_replay_age_ms": age}
+    # replay_lag_ms: 0 when the replica has replayed all the WAL it received; otherwise
+    # how long ago the newest transaction it shows committed on the primary.
+    return {"served_by": "replica", "replayed": replayed, "replay_paused": paused, "replay_lag_ms": lag}
 
 
 def _redis() -> dict[str, Any]:

@@ -84,7 +84,8 @@ def test_a_stale_hot_key_is_served_while_one_request_refreshes_it():
 
 def test_the_site_works_from_postgres_when_the_cache_is_down(ada, monkeypatch):
     """A cache that accepts connections and never answers (a paused Redis) is tried
-    once, costs that one request its short timeout, and is then skipped for a while."""
+    once, costs that one request its short timeout, and is then skipped for two
+    seconds; then it is tried once again."""
     with silent_server() as (port, attempts):
         dead = Cache(f"redis://127.0.0.1:{port}/0", timeout=0.25)
         for name in ("client", "_get_and_count", "_get_many_and_count", "_set_if_newer"):
@@ -95,7 +96,11 @@ def test_the_site_works_from_postgres_when_the_cache_is_down(ada, monkeypatch):
             assert members.get_user(ada.pk)["name"] == "Ada"
         assert stories.newest(5, 0) == ([], False)
         assert attempts() == 1, "after one error the cache is skipped for a while"
-    assert cache.errors == errors_before + 1
+        assert cache.cooldown == 2.0, "for two seconds (README)"
+        monkeypatch.setattr(cache, "_skip_until", 0.0)  # two seconds later
+        assert members.get_user(ada.pk)["name"] == "Ada"
+        assert attempts() == 2, "then it is tried again, once"
+    assert cache.errors == errors_before + 2
 
 
 def test_a_cache_whose_host_vanished_is_a_miss_looked_up_with_the_connect_deadline(monkeypatch):

@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from stack import broken, wait_for
+from stack import broken, compose, healthy, wait_for
 
 PAGES = ("/", "/newest", "/u/user1", "/search?q=redis", "/api/users/user2")
 
@@ -34,3 +34,17 @@ def test_pages_keep_answering_without_the_cache_and_it_refills_after(edge):
         return caches.get("user", {}).get("hits", 0) > 0
 
     wait_for(refilled, timeout=30, what="the emptied cache to serve hits again")
+
+
+def test_the_cache_keeps_nothing_on_disk():
+    """A cache is rebuilt from Postgres, never restored: restarted, Redis is empty."""
+
+    def redis(*args: str) -> list[str]:
+        return compose("exec", "-T", "redis", "redis-cli", *args).stdout.splitlines()
+
+    assert redis("CONFIG", "GET", "save") == ["save", ""], "no snapshots"
+    assert redis("CONFIG", "GET", "appendonly") == ["appendonly", "no"], "no append-only file"
+    redis("SET", "restart.probe", "1")
+    compose("restart", "redis")
+    wait_for(lambda: healthy("redis"), timeout=60, what="Redis back")
+    assert redis("EXISTS", "restart.probe") == ["0"]

@@ -102,10 +102,14 @@ class Drill:
 
 DRILLS = [
     Drill("web2", "kill", lambda stats: haproxy_status(stats, "web")["web2"], "the edge"),
+    # Paused, a node accepts connections and answers nothing: a GET waiting on it is
+    # retried on another node when its balancer's server timeout expires (8 s at the
+    # edge, 4 s in the platform pool).
+    Drill("web2", "pause", lambda stats: haproxy_status(stats, "web")["web2"], "the edge"),
     Drill("platform1", "kill", lambda _: pool("platform-lb", "platform_pool")["platform1"], "platform-lb"),
-    # Paused, it accepts connections and answers nothing: a GET waiting on it is
-    # retried on the other node when platform-lb's server timeout (4 s) expires.
     Drill("platform1", "pause", lambda _: pool("platform-lb", "platform_pool")["platform1"], "platform-lb"),
+    # Stopped gracefully: gunicorn finishes its requests in flight, then exits.
+    Drill("platform1", "stop", lambda _: pool("platform-lb", "platform_pool")["platform1"], "platform-lb"),
     # Reads move to the primary (the read pool's backup), then back to the replica.
     Drill("postgres-replica", "kill", lambda _: pool("db-lb", "read_pool")["replica"], "the read pool"),
 ]

@@ -145,6 +145,37 @@ def test_with_rabbitmq_down_posting_succeeds_and_the_fan_out_follows_its_return(
     )
 
 
+def test_with_rabbitmq_paused_posting_succeeds_and_the_fan_out_follows(edge):
+    """A paused broker accepts connections and answers nothing: posting does not wait
+    for it (the fan-out message waits in the outbox), and the relay publishes once it
+    answers again."""
+    author = Visitor(edge).log_in("user44")
+    with broken("rabbitmq", "pause"):
+        story_ids = [author.post_story(f"Posted while the broker is frozen {i}") for i in range(3)]
+        assert unfinished(story_ids) == story_ids
+    wait_for(lambda: not unfinished(story_ids), timeout=180, interval=2, what="every fan-out after the pause")
+
+
+def test_with_the_consumer_down_messages_wait_in_the_jobs_queue(edge):
+    """Posting works; the fan-out message waits in RabbitMQ's jobs queue (on /status),
+    and is done, once, when the consumer returns."""
+    author = Visitor(edge).log_in("user45")
+
+    def jobs_waiting() -> int:
+        queues = requests.get(f"{edge}/status.json", timeout=15).json()["dependencies"]["rabbitmq"]["queues"]
+        return next(queue["messages"] for queue in queues if queue["name"] == "jobs")
+
+    with broken("consumer", "stop"):
+        story_id = author.post_story("Posted while the consumer is away")
+        wait_for(
+            lambda: jobs_waiting() >= 1, timeout=60, what="the fan-out message waiting in the jobs queue"
+        )
+        assert unfinished([story_id]) == [story_id]
+    wait_for(lambda: not unfinished([story_id]), timeout=180, interval=2, what="the fan-out once it is back")
+    assert delivered(story_id)[0] == delivered(story_id)[1], "nobody got the story twice"
+    wait_for(lambda: healthy("consumer"), timeout=120, what="the consumer healthy again")
+
+
 def test_with_rabbitmq_paused_clicks_still_redirect_and_every_one_is_stored(edge):
     """A paused broker accepts connections and answers nothing: the click publisher
     gives up on it after its timeout, writes clicks inline, and loses none."""

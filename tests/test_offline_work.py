@@ -5,6 +5,7 @@ cron containers publish each slot once."""
 import random
 import re
 import subprocess
+import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -197,6 +198,56 @@ def test_poison_messages_go_to_the_dead_letter_queues_and_block_nothing(rabbitmq
         timeout=60,
         what="the poison click in clicks.dead-letter",
     )
+
+
+def test_with_the_click_consumer_down_clicks_redirect_and_wait_in_their_queue(edge, rabbitmq_api):
+    """Click-throughs still redirect; the events wait in the clicks queue, and are
+    written, each once, when the click consumer returns."""
+    story_id = int(re.search(r'data-story-id="(\d+)"', requests.get(f"{edge}/newest", timeout=10).text)[1])
+    referrer = f"waiting-{random.randrange(10**9)}.example"
+    count = f"SELECT count(*) FROM news_click WHERE referrer_domain = '{referrer}'"
+    clicks = 5
+    with broken("click-consumer", "stop"):
+        before = queue_depth(rabbitmq_api, "clicks")
+        for _ in range(clicks):
+            response = requests.get(
+                f"{edge}/s/{story_id}/go", headers={"Referer": f"https://{referrer}/"},
+                allow_redirects=False, timeout=10,
+            )  # fmt: skip
+            assert response.status_code == 302
+        wait_for(
+            lambda: queue_depth(rabbitmq_api, "clicks") >= before + clicks, timeout=30,
+            what="the clicks waiting in their queue",
+        )  # fmt: skip
+        assert psql(count) == "0", "nothing written while the consumer is away"
+    wait_for(lambda: psql(count) == str(clicks), timeout=60, what="the waiting clicks written")
+
+
+def test_with_both_cron_containers_down_no_job_is_published():
+    """The last runs stop advancing: no heartbeat for the minute slot that begins while
+    both are down, though the daemons publish one at the start of every minute."""
+
+    def heartbeats_after(moment: datetime) -> int:
+        return int(psql(f"SELECT count(*) FROM jobs_jobrun WHERE job = 'heartbeat' AND slot > '{moment}'"))
+
+    with broken("cron1", "stop"), broken("cron2", "stop"):
+        stopped = datetime.now(UTC)
+        this_minute = stopped.replace(second=0, microsecond=0)
+        # Proving an absence takes a wait: past the next minute's start, and the few
+        # seconds its heartbeat would take to be published and consumed.
+        time.sleep(75 - stopped.second)
+        assert heartbeats_after(this_minute) == 0
+    wait_for(lambda: heartbeats_after(this_minute) > 0, timeout=130, interval=2, what="heartbeats again")
+
+
+def test_the_queues_are_durable_quorum_queues_with_dead_letter_queues(rabbitmq_api):
+    url, auth = rabbitmq_api
+    for name in ("jobs", "clicks"):
+        queue = requests.get(f"{url}/queues/%2F/{name}", auth=auth, timeout=5).json()
+        assert (queue["durable"], queue["type"]) == (True, "quorum"), queue
+        assert queue["arguments"]["x-dead-letter-routing-key"] == f"{name}.dead-letter"
+        dead = requests.get(f"{url}/queues/%2F/{name}.dead-letter", auth=auth, timeout=5).json()
+        assert (dead["durable"], dead["type"]) == (True, "quorum"), dead
 
 
 def test_members_get_suggestions_computed_off_line(edge):

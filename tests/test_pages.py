@@ -6,9 +6,10 @@ import os
 import re
 import uuid
 
+import pytest
 import requests
 
-from stack import compose, psql, served_by, wait_for
+from stack import broken, compose, healthy, psql, served_by, wait_for
 
 
 def test_a_story_written_to_postgres_shows_on_the_home_page(edge):
@@ -81,19 +82,40 @@ def test_static_files_come_from_the_cdn_host_with_cache_headers(edge, cdn):
     assert requests.get(f"{edge}/{path}", timeout=5).status_code == 404, "web nodes do not serve static files"
 
 
-def test_only_the_edge_the_cdn_and_the_admin_uis_are_published():
-    """Internal tiers stay internal; published ports listen on loopback by default."""
+def test_with_the_cdn_down_pages_still_render_without_their_stylesheet(edge, cdn):
+    """Static media is not the web nodes' job: with the CDN host stopped, pages keep
+    coming, still linking their stylesheet on the CDN host, which does not answer."""
+    with broken("cdn", "stop"):
+        page = requests.get(f"{edge}/", timeout=10)
+        assert page.status_code == 200 and 'data-testid="story"' in page.text
+        assert re.search(r'href="http://static\.localhost:\d+/static/web/site\.[0-9a-f]{12}\.css"', page.text)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{cdn}/healthz", headers={"Host": "static.localhost"}, timeout=5)
+    wait_for(lambda: healthy("cdn"), timeout=60, what="the CDN host back")
+
+
+def test_only_the_edge_the_cdn_and_the_admin_pages_are_published():
+    """Internal tiers stay internal: of the inner balancers, only the stats page is
+    published; published ports listen on loopback by default."""
     bind = (
         {"0.0.0.0", "::", ""} if os.environ.get("BIND_ADDRESS") not in (None, "127.0.0.1") else {"127.0.0.1"}
     )
-    published: dict[str, set[str]] = {}
+    ports: dict[str, set[int]] = {}
+    addresses: set[str] = set()
     for line in compose("ps", "--format", "json").stdout.splitlines():
         container = json.loads(line)
         for port in container.get("Publishers") or []:
             if port.get("PublishedPort"):
-                published.setdefault(container["Service"], set()).add(port["URL"])
-    assert set(published) == {"edge-lb", "cdn", "rabbitmq"}
-    assert set().union(*published.values()) <= bind
+                ports.setdefault(container["Service"], set()).add(port["TargetPort"])
+                addresses.add(port["URL"])
+    assert ports == {
+        "edge-lb": {8080, 8404},  # the site, its stats page
+        "cdn": {80},
+        "rabbitmq": {15672},  # the management UI, not AMQP
+        "platform-lb": {8404},  # stats pages only: the platform pool itself (9000) is not published
+        "db-lb": {8404},  # nor are the database pools (9001, 9002)
+    }
+    assert addresses <= bind
 
 
 def test_the_web_tier_cannot_reach_the_data_tier():

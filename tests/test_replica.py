@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from stack import Visitor, compose, wait_for
+from stack import Visitor, broken, compose, wait_for
 
 
 def replica_sql(sql: str) -> str:
@@ -80,3 +80,31 @@ def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes
         lambda: database(edge)[0]["replicas"][0]["behind_bytes"] == 0, timeout=30, what="no lag once idle"
     )
     wait_for(lambda: database(edge)[1]["replay_lag_ms"] == 0, timeout=30, what="no lag in time either")
+
+
+def lsn(text: str) -> int:
+    high, low = text.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def test_a_replica_that_was_down_replays_what_it_missed(edge, author):
+    """Its replication slot kept the WAL written while it was away: once back, it
+    replays it, and the read pool serves the stories posted meanwhile."""
+    writer, username = author
+    title = f"Written while the replica was down {uuid.uuid4().hex[:8]}"
+    with broken("postgres-replica", "stop") as stopped:
+        wait_for(lambda: database(edge)[1]["served_by"] == "primary", timeout=30, what="reads on the primary")
+        writer.post_story(title)
+        missed = lsn(database(edge)[0]["wal_position"])
+        stopped.mend()
+        wait_for(
+            lambda: database(edge)[1].get("served_by") == "replica", timeout=120, what="the replica back"
+        )
+    replayed = wait_for(
+        lambda: (pool := database(edge)[1]) and lsn(pool["replayed"]) >= missed and pool,
+        timeout=60,
+        what="the replica to replay what it missed",
+    )
+    print(f"\nreplica back: replayed to {replayed['replayed']}, past {missed:X} written while it was down")
+    # Someone else's reads come from the replica again, and it has the story.
+    assert title in Visitor(edge).get(f"/u/{username}").text

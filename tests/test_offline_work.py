@@ -15,7 +15,14 @@ import requests
 from stack import Visitor, broken, compose, compose_command, env_value, psql, published, wait_for
 
 CRONS = ("cron1", "cron2")
-JOBS = ("heartbeat", "rollup-hourly", "rollup-daily", "refresh-suggestions", "purge-stories")
+JOBS = (
+    "heartbeat",
+    "rollup-hourly",
+    "rollup-daily",
+    "refresh-suggestions",
+    "purge-stories",
+    "expire-answers",
+)
 
 
 def runs(job: str, slot: str) -> list[str]:

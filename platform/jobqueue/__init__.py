@@ -72,6 +72,7 @@ SCHEDULES: dict[str, timedelta] = {
     "rollup-daily": timedelta(days=1),
     "refresh-suggestions": timedelta(hours=1),
     "purge-stories": timedelta(days=1),
+    "expire-answers": timedelta(hours=1),
 }
 
 

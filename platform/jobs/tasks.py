@@ -14,6 +14,7 @@ from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
+from idempotency.models import KEEP_FOR, KeptAnswer
 from jobqueue import task_name
 from jobs.models import JobRun
 from jobs.worker import app
@@ -127,8 +128,14 @@ def _purge_stories(slot: datetime) -> None:
     stories.purge_stories(settings.STORY_RETENTION_DAYS)
 
 
+def _expire_answers(slot: datetime) -> None:
+    """Answers kept for retries of writes, once older than a day (idempotency)."""
+    KeptAnswer.objects.filter(created_at__lt=slot - KEEP_FOR).delete()
+
+
 heartbeat = _scheduled("heartbeat", _nothing)
 rollup_hourly = _scheduled("rollup-hourly", _rollup_hourly)
 rollup_daily = _scheduled("rollup-daily", _rollup_daily)
 refresh_suggestions = _scheduled("refresh-suggestions", _refresh_suggestions, batched=True)
 purge_stories = _scheduled("purge-stories", _purge_stories, batched=True)
+expire_answers = _scheduled("expire-answers", _expire_answers)

@@ -129,9 +129,12 @@ class Publisher:
 publisher = Publisher(settings.BROKER_URL)
 
 
-def event(story_id: int, user_id: int | None, referrer_domain: str) -> dict[str, Any]:
+def event(
+    story_id: int, user_id: int | None, referrer_domain: str, event_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """A click event; its id is new unless given (a retried write's, so it counts once)."""
     return {
-        "event_id": str(uuid.uuid4()),
+        "event_id": str(event_id or uuid.uuid4()),
         "story_id": story_id,
         "user_id": user_id,
         "referrer_domain": referrer_domain,
@@ -139,9 +142,11 @@ def event(story_id: int, user_id: int | None, referrer_domain: str) -> dict[str,
     }
 
 
-def record(story_id: int, user_id: int | None, referrer_domain: str) -> None:
+def record(
+    story_id: int, user_id: int | None, referrer_domain: str, event_id: uuid.UUID | None = None
+) -> None:
     """Put a click on the stream; if RabbitMQ cannot take it, store it now."""
-    click = event(story_id, user_id, referrer_domain)
+    click = event(story_id, user_id, referrer_domain, event_id)
     if not publisher.publish(click):
         store([click])
 

@@ -14,6 +14,7 @@ Other reads of a GET may be served by the replica (platform_layer.db).
 """
 
 import hashlib
+import uuid
 from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -144,11 +145,13 @@ def fanout_progress(story_id: int) -> dict:
     return timelines.progress(story_id)
 
 
-def record_click(story_id: int, user_id: int | None, referrer_domain: str) -> str:
+def record_click(
+    story_id: int, user_id: int | None, referrer_domain: str, event_id: uuid.UUID | None = None
+) -> str:
     """Record a click through to a story (an event on the click stream); return the URL
-    to redirect to."""
+    to redirect to. A retried click gives the same `event_id`: it is counted once."""
     story = get_story(story_id)
-    clicks.record(story_id, user_id, referrer_domain)
+    clicks.record(story_id, user_id, referrer_domain, event_id)
     return story["url"]
 
 

@@ -35,12 +35,16 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "news",
     "jobs",
+    "idempotency",
 ]
 MIDDLEWARE = [
     "platform_layer.middleware.served_by",
     "django.middleware.common.CommonMiddleware",
     "platform_layer.middleware.require_api_token",
     "platform_layer.db.ReadPoolMiddleware",
+    # Inside the read pool's: a write and its kept answer commit before the WAL
+    # position is stamped on the response.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 # `manage.py check --deploy` (make checks) fails on any warning but these, which
 # protect browsers: the platform answers only the web tier, on an internal network,

@@ -43,3 +43,8 @@ def test_vhost() -> None:
 @pytest.fixture
 def author(db) -> User:
     return member("author")
+
+
+@pytest.fixture
+def ada(db) -> User:
+    return User.objects.create(username="ada", name="Ada")

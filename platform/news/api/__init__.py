@@ -24,7 +24,11 @@ class PlatformAPI(NinjaAPI):
 api = PlatformAPI(
     title="Platform API",
     version="1",
-    description="The platform layer of the reference deployment: one API, several products.",
+    description=(
+        "The platform layer of the reference deployment: one API, several products. "
+        "Every write (POST, PUT, PATCH, DELETE) may carry an `Idempotency-Key` header: "
+        "sent again with the same key, it happens once and answers as the first time."
+    ),
     urls_namespace="api-v1",
 )
 errors.install(api)

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import StringConstraints
 
+from idempotency.middleware import write_id
 from news import stories
 from news.api import auth
 from news.api.fields import Domain, Line, StoryText, Title, Url
@@ -80,7 +81,8 @@ def delete_story(request: auth.MemberRequest, story_id: int):
 @router.post("/stories/{int:story_id}/clicks", response={200: ClickOut, 404: Detail}, auth=auth.anyone)
 def click(request: auth.VisitorRequest, story_id: int, body: ClickIn):
     """Record a click through to the story; returns where to send the reader."""
-    return {"url": stories.record_click(story_id, request.auth.member_id, body.referrer_domain)}
+    click_id = write_id(request)  # a retry of this click carries the same id: counted once
+    return {"url": stories.record_click(story_id, request.auth.member_id, body.referrer_domain, click_id)}
 
 
 @router.get("/search", response=StoryPage, summary="Search story titles")

@@ -1,14 +1,15 @@
 """jobs.tasks: what the consumers do, against the real Postgres and RabbitMQ."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from idempotency.models import KeptAnswer
 from jobqueue import JOBS_QUEUE, SCHEDULES, slot_start, task_name
 from jobs.models import Export, JobRun
-from jobs.tasks import ExportTask, fanout, heartbeat, rollup_hourly
+from jobs.tasks import ExportTask, expire_answers, fanout, heartbeat, rollup_hourly
 from jobs.worker import app
 from news.models import Click, ReferrerVisits, Story, User
 
@@ -83,3 +84,13 @@ def test_slots_are_whole_minutes_for_the_heartbeat_and_hours_for_rollups():
     assert slot_start("rollup-daily", now) == datetime(2026, 5, 4, tzinfo=UTC)
     with pytest.raises(KeyError):
         slot_start("no-such-job", now)
+
+
+def test_answers_kept_for_retries_are_forgotten_after_a_day():
+    slot = datetime(2026, 5, 4, 3, tzinfo=UTC)
+    old = KeptAnswer.objects.create(key="old", request="x", status=201)
+    recent = KeptAnswer.objects.create(key="recent", request="x", status=201)
+    KeptAnswer.objects.filter(pk=old.pk).update(created_at=slot - timedelta(days=1, seconds=1))
+    KeptAnswer.objects.filter(pk=recent.pk).update(created_at=slot - timedelta(hours=23))
+    assert expire_answers(slot.isoformat(), published_by="cron1") is True
+    assert list(KeptAnswer.objects.values_list("key", flat=True)) == ["recent"]

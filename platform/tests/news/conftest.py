@@ -1,8 +1,0 @@
-import pytest
-
-from news.models import User
-
-
-@pytest.fixture
-def ada(db) -> User:
-    return User.objects.create(username="ada", name="Ada")

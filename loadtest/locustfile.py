@@ -1,19 +1,69 @@
-"""Browse the demo site through the edge load balancer, as a crowd of readers would.
+"""Use the demo site through the edge load balancer, as a crowd would: readers browse,
+members post stories, follow each other and click through.
 
 Started by `make loadtest` (compose profile `loadtest`); the UI is on 127.0.0.1:8089.
 Pages of newest stories are served mostly from the cache; member pages read the
 read pool (the replica), so a failure drill on any tier shows in these requests.
+
+Members, new accounts named `loadtest_...` (`manage.py close_accounts
+--username-prefix loadtest_` removes them and all they did), write as a browser does,
+through the site's forms, each filling-in of a form named by its write key: when the
+answer to a post is lost (a 502 or 503 from the edge, a connection reset), the
+member sends the same form again, as a person pressing the button again would, and
+the site writes it once. With `--writes-file`, what was acknowledged is written
+there at the end (tests/test_failover.py checks that each acknowledged story is
+stored exactly once).
 """
 
+import json
 import random
 import re
+import uuid
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 MEMBER_LINK = re.compile(r'href="/u/(\w+)"')
+STORY_LINK = re.compile(r'data-story-id="(\d+)"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+WRITE_KEY = re.compile(r'name="write_key" value="([^"]+)"')
+# Demo members the load's members follow (the demo world has user1 .. user10000).
+MEMBERS = range(2000, 3000)
+# How often a member sends a form again when its answer was lost.
+SENDS = 3
+# Answers that do not say whether the write happened.
+LOST = (0, 502, 503, 504)  # 0: no answer at all (Locust's status for a connection error)
+RUN = uuid.uuid4().hex[:8]  # names this run's stories and clicks
+
+# What this process's members saw acknowledged, and what was never acknowledged.
+writes: dict = {
+    "sent": [],  # every story a member began to post (the run may stop before its answer)
+    "posted": [],  # ...and those the site acknowledged
+    "resent": 0,  # forms sent again because their answer was lost
+    "clicks_sent": 0,
+    "clicks_acknowledged": 0,
+}
+
+
+@events.init_command_line_parser.add_listener
+def _(parser) -> None:
+    parser.add_argument("--writes-file", default="", help="where to write, at the end, what was acknowledged")
+
+
+@events.test_stop.add_listener
+def _(environment, **kwargs) -> None:
+    if environment.parsed_options.writes_file:
+        with open(environment.parsed_options.writes_file, "w") as file:
+            json.dump({"run": RUN, **writes}, file)
+
+
+def form_fields(page: str) -> dict[str, str] | None:
+    """The hidden fields of a page's write form: its CSRF token and write key."""
+    token, key = CSRF.search(page), WRITE_KEY.search(page)
+    return {"csrfmiddlewaretoken": token[1], "write_key": key[1]} if token and key else None
 
 
 class Reader(HttpUser):
+    weight = 3
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
@@ -36,3 +86,62 @@ class Reader(HttpUser):
     @task(1)
     def status(self) -> None:
         self.client.get("/status", name="/status")
+
+
+class Member(HttpUser):
+    weight = 1
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        """A new member, for this run only."""
+        self.username = f"loadtest_{RUN}_{uuid.uuid4().hex[:8]}"
+        signup = self.client.get("/signup", name="GET /signup")
+        data = {"username": self.username, "name": "Load test", "password": "load-test-password"}
+        self.submit("/signup", form_fields(signup.text), data)
+
+    def submit(self, path: str, fields: dict[str, str] | None, data: dict[str, str], name: str = "") -> bool:
+        """Send a form (its hidden fields, and `data`); send it again, with the same write
+        key, while the answer is lost. True once the site acknowledged it."""
+        if fields is None:
+            return False  # the page with the form failed, and Locust counted it
+        for attempt in range(SENDS):
+            with self.client.post(
+                path, {**fields, **data}, name=name or f"POST {path}", catch_response=True
+            ) as r:
+                if r.status_code in LOST and attempt < SENDS - 1:
+                    r.success()  # not a failure yet: the same form goes again
+                    writes["resent"] += 1
+                    continue
+                return r.ok  # Locust counts anything else as it is
+        return False
+
+    @task(3)
+    def post_story(self) -> None:
+        title = f"Load {RUN} {uuid.uuid4().hex[:10]}"
+        form = self.client.get("/submit", name="GET /submit")
+        data = {"title": title, "url": "https://example.com/load", "text": ""}
+        writes["sent"].append(title)
+        if self.submit("/submit", form_fields(form.text), data):
+            writes["posted"].append(title)
+
+    @task(2)
+    def follow(self) -> None:
+        other = f"user{random.choice(MEMBERS)}"
+        page = self.client.get(f"/u/{other}", name="/u/[member]")
+        action = "unfollow" if 'data-following="true"' in page.text else "follow"
+        self.submit(f"/u/{other}/{action}", form_fields(page.text), {}, f"POST /u/[member]/{action}")
+
+    @task(2)
+    def click_through(self) -> None:
+        stories = STORY_LINK.findall(self.client.get("/newest", name="/newest").text)
+        if not stories:
+            return
+        writes["clicks_sent"] += 1
+        response = self.client.get(
+            f"/s/{random.choice(stories)}/go",
+            name="/s/[story]/go",
+            headers={"Referer": f"https://load-{RUN}.example/"},
+            allow_redirects=False,
+        )
+        if response.status_code == 302:
+            writes["clicks_acknowledged"] += 1

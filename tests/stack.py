@@ -186,14 +186,19 @@ class Visitor:
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.session.get(f"{self.edge}{path}", timeout=10, **kwargs)
 
+    def form_fields(self, path: str) -> dict[str, str]:
+        """The hidden fields of the form at `path`: its CSRF token, and its write key
+        when it writes."""
+        form = self.get(path).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+        assert token, f"no form with a CSRF token at {path}"
+        key = re.search(r'name="write_key" value="([^"]+)"', form)
+        return {"csrfmiddlewaretoken": token[1], **({"write_key": key[1]} if key else {})}
+
     def submit(self, path: str, data: dict, form_path: str | None = None) -> requests.Response:
         """Fill in and post the form at `form_path` (default: `path`), as a browser does."""
-        form = self.get(form_path or path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
-        assert token, f"no form with a CSRF token at {form_path or path}"
-        return self.session.post(
-            f"{self.edge}{path}", data={"csrfmiddlewaretoken": token.group(1), **data}, timeout=10
-        )
+        fields = self.form_fields(form_path or path)
+        return self.session.post(f"{self.edge}{path}", data={**fields, **data}, timeout=10)
 
     def log_in(self, username: str, password: str = "demo-password") -> "Visitor":
         """Log in (a demo member by default: they all share the demo password)."""

@@ -22,7 +22,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from stack import broken, compose, compose_command, haproxy_rows, haproxy_status, make, published, wait_for
+from stack import (
+    broken,
+    compose,
+    compose_command,
+    haproxy_rows,
+    haproxy_status,
+    make,
+    psql,
+    published,
+    wait_for,
+)
 
 WEB_NODES = ("web1", "web2", "web3")
 # The longest a background load may run; a test ends it as soon as its drill is over.
@@ -45,7 +55,8 @@ def background_load(stats: str, users: int = 20) -> Iterator[dict]:
     requests flow until the block ends, then TAIL_SECONDS more. The block must end
     while Locust still runs (its cap is LOAD_CAP_SECONDS), so that the load covers
     everything the block waited for. After the block, the dict holds the run's
-    requests, failures, and Locust's table of the failures.
+    requests, failures, Locust's table of the failures, and what its members wrote
+    (loadtest/locustfile.py: the stories acknowledged, the clicks sent).
 
     Locust writes its results to files in a folder of the host's, never to the output
     the test reads: nothing else (a build, compose's progress) can mix with them."""
@@ -58,7 +69,7 @@ def background_load(stats: str, users: int = 20) -> Iterator[dict]:
         "--volume", f"{results}:/results",
         "locust", "--headless", "-u", str(users), "-r", str(users), "-t", f"{LOAD_CAP_SECONDS}s",
         "--host", "http://edge-lb:8080", "--json-file", "/results/stats", "--csv", "/results/run",
-        "--only-summary",
+        "--writes-file", "/results/writes.json", "--only-summary",
     )  # fmt: skip
     process = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     totals: dict = {}
@@ -81,7 +92,44 @@ def background_load(stats: str, users: int = 20) -> Iterator[dict]:
             f"{row['Occurrences']} x {row['Method']} {row['Name']}: {row['Error']}"
             for row in csv.DictReader(failures)
         )
+    totals["writes"] = json.loads((results / "writes.json").read_text())
     shutil.rmtree(results)
+
+
+@pytest.fixture(autouse=True)
+def load_accounts_closed():
+    """The load's members (loadtest_...) and all they wrote go after each test."""
+    yield
+    compose(
+        "run", "--rm", "--no-deps", "-T", "platform1",
+        "python", "manage.py", "close_accounts", "--username-prefix", "loadtest_",
+    )  # fmt: skip
+
+
+def assert_nothing_failed_or_lost(load: dict) -> None:
+    """No request failed: every GET was answered, and every write acknowledged (a
+    member sends a form again, same write key, when its answer is lost). Every
+    acknowledged story is stored once, and no story twice; no click counted twice."""
+    assert load["failures"] == 0, load["report"]
+    writes = load["writes"]
+    rows = psql(
+        f"SELECT title, count(*) FROM news_story WHERE title LIKE 'Load {writes['run']} %' GROUP BY title"
+    )
+    stored = {title: int(count) for title, count in (row.rsplit("|", 1) for row in rows.splitlines())}
+    assert writes["posted"], "the members posted"
+    assert {title: stored.get(title) for title in writes["posted"]} == dict.fromkeys(writes["posted"], 1)
+    assert set(stored) <= set(writes["sent"])
+    assert all(count == 1 for count in stored.values()), "no story stored twice"
+    counted = f"SELECT count(*) FROM news_click WHERE referrer_domain = 'load-{writes['run']}.example'"
+    clicks = wait_for(
+        lambda: (n := int(psql(counted))) >= writes["clicks_acknowledged"] and n, timeout=60,
+        what="every acknowledged click counted",
+    )  # fmt: skip
+    assert clicks <= writes["clicks_sent"], "no click counted twice"
+    print(
+        f"  and {len(writes['posted'])} stories posted, each stored once ({writes['resent']} forms "
+        f"sent again); {clicks} of {writes['clicks_sent']} clicks counted, none twice"
+    )
 
 
 def pool(balancer: str, backend: str) -> dict[str, str]:
@@ -132,7 +180,7 @@ def test_a_node_broken_under_load_fails_no_request(stats, drill):
         f"\n{drill.how} {drill.service} under load: {load['requests']} requests, {load['failures']} failed; "
         f"out of {drill.where} after {down_after:.1f}s, back {back_after:.1f}s after it was mended"
     )
-    assert load["failures"] == 0, load["report"]
+    assert_nothing_failed_or_lost(load)
 
 
 def test_a_rolling_restart_of_the_web_tier_under_load_fails_no_request(stats):
@@ -146,7 +194,7 @@ def test_a_rolling_restart_of_the_web_tier_under_load_fails_no_request(stats):
             assert f"{node} is healthy and back in rotation" in restart.stdout
         assert set(haproxy_status(stats, "web").values()) == {"UP"}
     print(f"\nrolling restart under load: {load['requests']} requests, {load['failures']} failed")
-    assert load["failures"] == 0, load["report"]
+    assert_nothing_failed_or_lost(load)
 
 
 def cached_keys() -> int:
@@ -171,7 +219,7 @@ def test_stopping_the_cache_under_load_fails_no_request(stats, edge):
         f"\nstop Redis under load: {load['requests']} requests, {load['failures']} failed; "
         f"{refilled} keys cached again after its return"
     )
-    assert load["failures"] == 0, load["report"]
+    assert_nothing_failed_or_lost(load)
 
 
 @contextmanager
@@ -218,4 +266,4 @@ def test_killing_a_platform_node_under_load_with_smart_clients_fails_no_request(
         f"{load['failures']} failed; a web worker skipped it after {skipped_after:.1f}s, "
         f"calls reached it {back_after:.1f}s after its start"
     )
-    assert load["failures"] == 0, load["report"]
+    assert_nothing_failed_or_lost(load)

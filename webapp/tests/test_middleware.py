@@ -1,8 +1,13 @@
-"""web.middleware.platform_calls: read-your-own-writes across the replica. A visitor's
+"""web.middleware.platform_calls: read-your-own-writes across the replica (a visitor's
 writes travel as a WAL position in a cookie, and come back to the platform with
-every call made for them."""
+every call made for them), and writes named by the request's write key, so that a
+write sent again happens once."""
+
+import re
+import uuid
 
 import pytest
+import requests
 
 from web.middleware import READ_AFTER_COOKIE
 from web.platform_client import LSN, READ_AFTER_HEADER, platform
@@ -50,3 +55,45 @@ def test_a_forged_cookie_is_ignored(member, login, sent):
     client.cookies[READ_AFTER_COOKIE] = "not a position"
     assert client.get("/").status_code == 200
     assert sent and set(sent) == {None}
+
+
+class LosesTheFirstAnswer:
+    """The platform pool, as seen through a connection that drops the first answer to a
+    write after the platform has made it (a node that died as it answered)."""
+
+    def __init__(self, nodes) -> None:
+        self.nodes = nodes
+        self.writes = 0
+
+    def send(self, session, method: str, path: str, **kwargs):
+        response = self.nodes.send(session, method, path, **kwargs)
+        if method != "GET":
+            self.writes += 1
+            if self.writes == 1:
+                raise requests.ConnectionError("connection reset before the answer arrived")
+        return response
+
+
+def test_a_write_whose_answer_was_lost_is_sent_again_and_happens_once(member, login, monkeypatch):
+    client = login(member)
+    lossy = LosesTheFirstAnswer(platform.nodes)
+    monkeypatch.setattr(platform, "nodes", lossy)
+    title = f"Sent again {uuid.uuid4().hex[:8]}"
+    response = client.post("/submit", {"title": title, "url": "https://example.com/again", "text": ""})
+    assert response.status_code == 302
+    assert lossy.writes == 2, "the platform was asked twice"
+    monkeypatch.setattr(platform, "nodes", lossy.nodes)
+    mine = platform.stories_by(member["id"], 20, 0)["items"]
+    assert [story["title"] for story in mine] == [title], "and wrote once"
+
+
+def test_a_form_sent_twice_writes_once(member, login):
+    client = login(member)
+    form = client.get("/submit").content.decode()
+    key = re.search(r'name="write_key" value="([0-9a-f]{32})"', form)[1]
+    assert key not in client.get("/submit").content.decode(), "each filling-in of a form has its own key"
+    title = f"Pressed twice {uuid.uuid4().hex[:8]}"
+    data = {"title": title, "url": "https://example.com/twice", "text": "", "write_key": key}
+    first, second = client.post("/submit", data), client.post("/submit", data)
+    assert first["Location"] == second["Location"], "the same story"
+    assert len(platform.stories_by(member["id"], 20, 0)["items"]) == 1

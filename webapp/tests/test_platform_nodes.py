@@ -146,6 +146,16 @@ def test_a_post_that_reached_a_node_is_never_sent_again(nodes):
     assert call(pool) == "a"
 
 
+def test_a_write_named_by_an_idempotency_key_is_sent_to_the_next_node(nodes):
+    """The platform answers a repeat of a keyed write as the first: sending it again
+    after a node died under it is safe."""
+    dying = HangUp()
+    pool = SmartPool([dying.url, nodes[0].url])
+    response = pool.send(requests.Session(), "POST", "/", headers={"Idempotency-Key": "k"}, timeout=(1, 2))
+    assert response.headers["X-Served-By"] == "a"
+    assert (dying.requests, nodes[0].posts) == (1, 1)
+
+
 def test_a_node_whose_name_does_not_resolve_is_skipped(nodes):
     """A container that is gone has no name; a lookup of it may hang, but not the calls."""
     pool = SmartPool(["http://no-such-platform-node.invalid:8000", nodes[0].url])

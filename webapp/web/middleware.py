@@ -1,3 +1,5 @@
+import re
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -19,17 +21,41 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
 
 # The WAL position of the visitor's latest write (see web.platform_client).
 READ_AFTER_COOKIE = "read_after"
+# The hidden field of a write form ({% write_key %}) that names one filling-in of it.
+WRITE_KEY_FIELD = "write_key"
+# What the edge names each request with (haproxy/edge.cfg); the same on a retry of it.
+REQUEST_ID_HEADER = "X-Request-ID"
+_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+
+
+def write_key(request: HttpRequest) -> str:
+    """What names this request's writes, so that sending it again writes once: the
+    form's write key; else the edge's request id (a click through, a GET the edge may
+    retry on another node); else a new one."""
+    for key in (
+        request.POST.get(WRITE_KEY_FIELD, "") if request.method == "POST" else "",
+        request.headers.get(REQUEST_ID_HEADER, ""),
+    ):
+        if _KEY.fullmatch(key):
+            return key
+    return uuid.uuid4().hex
 
 
 def platform_calls(get_response: Callable[[HttpRequest], HttpResponse]):
     """Each request starts the platform client afresh on its thread (nothing left by
     the previous request may sign this page). Read-your-own-writes: a visitor sees
     their writes at once even when their next page is read from a replica that lags,
-    as the position of their latest write travels in a cookie."""
+    as the position of their latest write travels in a cookie. Writes are named by
+    the request's write key, so a write sent again happens once."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        platform.start_request(read_after=request.COOKIES.get(READ_AFTER_COOKIE))
-        response = get_response(request)
+        platform.start_request(
+            read_after=request.COOKIES.get(READ_AFTER_COOKIE), write_key=write_key(request)
+        )
+        try:
+            response = get_response(request)
+        finally:
+            platform.finish_request()
         if platform.written:
             response.set_cookie(READ_AFTER_COOKIE, platform.written, httponly=True, samesite="Lax")
         return response

@@ -7,6 +7,11 @@ smart-client mode, to the platform nodes themselves (web.platform_nodes).
 Calls made on behalf of a logged-in member name them in `X-Acting-User`; the
 platform trusts that header because this tier presents its API token.
 
+Writes are safe to send again: each carries an `Idempotency-Key` derived from the
+request's write key (web.middleware: a form's, or the edge's request id) and the
+call, so a form sent twice writes once, and a write whose answer was lost (a node
+died, a balancer gave up) is sent again, with the same key, and happens once.
+
 Read-your-own-writes: the platform answers each write with its database's WAL
 position (`X-Written-LSN`). The visitor's browser keeps the latest one in a cookie
 (web.middleware.platform_calls), and every call made for them sends it back
@@ -14,8 +19,10 @@ position (`X-Written-LSN`). The visitor's browser keeps the latest one in a cook
 has that write.
 """
 
+import hashlib
 import re
 import threading
+import time
 import uuid
 from typing import Any, NamedTuple
 
@@ -25,6 +32,12 @@ from django.conf import settings
 from web.platform_nodes import Balancer, SmartPool, from_settings
 
 API = "/api/v1"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# A keyed write whose answer was lost is sent again after these pauses (seconds).
+RETRY_PAUSES = (0.25, 0.5)
+# Answers that say nothing about whether the write happened: the balancer's, mostly.
+UNKNOWN_OUTCOME = (502, 503, 504)
 WRITTEN_HEADER = "X-Written-LSN"
 READ_AFTER_HEADER = "X-Read-After-LSN"
 # A WAL position as Postgres prints it, e.g. 16/B374D848: the pattern the platform
@@ -99,13 +112,25 @@ class PlatformClient:
     def last_node(self) -> str | None:
         return getattr(self._local, "node", None)
 
-    def start_request(self, read_after: str | None) -> None:
+    def start_request(self, read_after: str | None, write_key: str | None = None) -> None:
         """Forget what this thread's previous request left (the node that answered it,
         its writes); its calls now read at least the write at `read_after` (a WAL
-        position the platform sent earlier; anything else is ignored)."""
+        position the platform sent earlier; anything else is ignored), and its writes
+        are named by `write_key`."""
         self._local.node = None
         self._local.read_after = read_after if read_after and LSN.fullmatch(read_after) else None
         self._local.written = None
+        self._local.write_key = write_key
+
+    def finish_request(self) -> None:
+        """The request is answered: calls made from now on (outside any request) are not its."""
+        self._local.write_key = None
+
+    def _idempotency_key(self, method: str, path: str) -> str:
+        """The same for the same write of the same request, whoever sends it again; a
+        new one for a call made outside a request."""
+        write_key = getattr(self._local, "write_key", None) or uuid.uuid4().hex
+        return hashlib.sha256(f"{write_key} {method} {path}".encode()).hexdigest()[:40]
 
     @property
     def written(self) -> str | None:
@@ -113,10 +138,16 @@ class PlatformClient:
         return getattr(self._local, "written", None)
 
     def request(
-        self, method: str, path: str, acting: int | None = None, raw: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        acting: int | None = None,
+        raw: bool = False,
+        keyed: bool = True,
+        **kwargs: Any,
     ) -> Any:
         """Call the platform; return the JSON body (or the bytes when `raw`), None for a 204."""
-        response = self.send(method, path, acting, **kwargs)
+        response = self.send(method, path, acting, keyed=keyed, **kwargs)
         if raw:
             return response.content
         if response.status_code == 204:
@@ -126,18 +157,23 @@ class PlatformClient:
         except ValueError as exc:
             raise PlatformUnavailable(f"{method} {path}: not JSON") from exc
 
-    def send(self, method: str, path: str, acting: int | None = None, **kwargs: Any) -> requests.Response:
-        """Call the platform and return its successful response; refusals are raised."""
+    def send(
+        self, method: str, path: str, acting: int | None = None, keyed: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """Call the platform and return its successful response; refusals are raised.
+
+        A write is keyed (`keyed=False`: a call that changes nothing, such as a login)
+        and sent again when its outcome is unknown: no answer, or a balancer's 502, 503
+        or 504. The platform answers a repeat as it answered the first."""
         headers = {"X-Acting-User": str(acting)} if acting is not None else {}
         read_after = getattr(self._local, "read_after", None)
         if read_after:
             headers[READ_AFTER_HEADER] = read_after
-        try:
-            response = self.nodes.send(
-                self.session, method, path, headers=headers, timeout=self.timeout, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise PlatformUnavailable(f"{method} {path}: {exc}") from exc
+        pauses: tuple[float, ...] = ()
+        if keyed and method in WRITES:
+            headers[IDEMPOTENCY_HEADER] = self._idempotency_key(method, path)
+            pauses = RETRY_PAUSES
+        response = self._send_again_if_lost(method, path, headers, pauses, **kwargs)
         self._local.node = response.headers.get("X-Served-By", "?")
         if LSN.fullmatch(response.headers.get(WRITTEN_HEADER, "")):
             # Later calls of this request must see the write too.
@@ -147,6 +183,24 @@ class PlatformClient:
         if not response.ok:
             raise PlatformUnavailable(f"{method} {path}: HTTP {response.status_code}")
         return response
+
+    def _send_again_if_lost(
+        self, method: str, path: str, headers: dict[str, str], pauses: tuple[float, ...], **kwargs: Any
+    ) -> requests.Response:
+        """Send; while the outcome is unknown and pauses are left, wait one and send again."""
+        waits = list(pauses)
+        while True:
+            try:
+                response = self.nodes.send(
+                    self.session, method, path, headers=headers, timeout=self.timeout, **kwargs
+                )
+            except requests.RequestException as exc:
+                if not waits:
+                    raise PlatformUnavailable(f"{method} {path}: {exc}") from exc
+            else:
+                if not waits or response.status_code not in UNKNOWN_OUTCOME:
+                    return response
+            time.sleep(waits.pop(0))
 
     @staticmethod
     def _refuse(response: requests.Response) -> None:
@@ -168,7 +222,8 @@ class PlatformClient:
         return self.request("POST", f"{API}/users", json=body)
 
     def log_in(self, username: str, password: str) -> dict:
-        return self.request("POST", f"{API}/auth/login", json={"username": username, "password": password})
+        body = {"username": username, "password": password}
+        return self.request("POST", f"{API}/auth/login", keyed=False, json=body)
 
     def user(self, user_id: int) -> dict:
         return self.request("GET", f"{API}/users/{user_id}")

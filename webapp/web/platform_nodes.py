@@ -9,8 +9,10 @@ PLATFORM_CLIENT picks one (docker-compose.yml, .env.example):
   which have come back. Each node has a circuit breaker (pybreaker): two failures
   in a row open it and the node is skipped; two seconds later one call is let
   through and, if it succeeds, the node is back in the rotation. A GET that fails
-  on one node is tried on the next; a POST only when it never reached a node (its
-  connection was refused or not made in time), so a write is never made twice.
+  on one node is tried on the next, and so is a write that carries an idempotency
+  key (the platform answers a repeat as it answered the first); any other write
+  only when it never reached a node (its connection was refused or not made in
+  time), so a write is never made twice.
 
 What HAProxy did for us and a smart client must do itself:
 - names: Docker forgets a stopped container's name, and looking it up may then hang
@@ -95,6 +97,11 @@ class Node:
         }
 
 
+def replayable(method: str, headers: dict[str, str]) -> bool:
+    """Whether sending the request again, to another node, is safe."""
+    return method in SAFE_METHODS or "Idempotency-Key" in headers
+
+
 def never_sent(error: requests.RequestException) -> bool:
     """Whether a request surely never reached a node: no connection was made."""
     if isinstance(error, requests.ConnectTimeout):
@@ -154,7 +161,7 @@ class SmartPool:
             except pybreaker.CircuitBreakerError as exc:  # open: skipped, nothing sent
                 error = error or exc
             except requests.RequestException as exc:
-                if method not in SAFE_METHODS and not never_sent(exc):
+                if not replayable(method, headers) and not never_sent(exc):
                     raise
                 error = exc
         raise requests.ConnectionError(f"no platform node answered: {error}") from error

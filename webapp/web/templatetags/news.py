@@ -1,14 +1,26 @@
-"""Template filters for platform records, which arrive as JSON (dates are ISO strings)."""
+"""Template filters for platform records, which arrive as JSON (dates are ISO strings),
+and the write key of a form."""
 
+import uuid
 from datetime import datetime
 
 from django import template
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from web import links
+from web.middleware import WRITE_KEY_FIELD
 
 register = template.Library()
+
+
+@register.simple_tag
+def write_key() -> SafeString:
+    """A hidden field naming this one filling-in of a form: sent again (a double click,
+    a retry after an error page), the form's write happens once (web.middleware)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', WRITE_KEY_FIELD, uuid.uuid4().hex)
 
 
 @register.filter

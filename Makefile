@@ -102,7 +102,7 @@ test-unit: .env ## Unit tests of each service, inside its image, against the rea
 fuzz: .env ## Fuzz the platform API with new random input (the suite repeats the same input)
 	$(COMPOSE) run --rm --no-deps -e HYPOTHESIS_PROFILE=explore platform1 pytest -q tests/news/api/test_fuzz.py
 
-OPENAPI := platform/tests/news/api/openapi-v1.json
+OPENAPI := platform/openapi-v1.json
 openapi: .env ## Write the platform API's schema as published (after a deliberate API change)
 	$(COMPOSE) run --rm --no-deps -T platform1 python manage.py openapi > $(OPENAPI)
 	git diff --stat -- $(OPENAPI)

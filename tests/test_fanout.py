@@ -103,6 +103,12 @@ def test_a_consumer_killed_in_the_middle_of_a_large_fan_out_finishes_it_exactly_
         killed.mend()
     wait_for(lambda: not unfinished([story_id]), timeout=120, interval=1, what="the fan-out to finish")
     assert delivered(story_id) == (total, total), "every follower has the story exactly once"
+    # Shown, not only guaranteed by the unique index: the redelivered message ran the
+    # fan-out again from the start, and the entries written before the kill were skipped.
+    logs = compose("logs", "--no-color", "consumer").stdout
+    absorbed = re.search(rf"fan-out of story {story_id}: (\d+) entries written, (\d+) already there", logs)
+    assert absorbed, "the consumer reported its rerun"
+    assert int(absorbed[2]) >= half_way > 0 and int(absorbed[1]) == total - int(absorbed[2])
     wait_for(lambda: healthy("consumer"), timeout=120, what="the consumer healthy again")
 
 

@@ -32,6 +32,11 @@ def only(server: str, *others: str) -> Iterator[None]:
             make("enable", f"SERVER={other}")
 
 
+def ran_since(moment: float, service: str, request: str) -> bool:
+    """Whether the service's access log shows the request since the moment."""
+    return request in compose("logs", "--no-color", "--since", str(int(moment)), service).stdout
+
+
 def stories_titled(title: str) -> int:
     return int(psql(f"SELECT count(*) FROM news_story WHERE title = '{title}'"))
 
@@ -72,11 +77,10 @@ def test_a_write_stuck_on_a_frozen_platform_node_is_sent_to_the_other_and_happen
         woke = time.time()
         frozen.mend()
 
-    def platform1_answered_the_post() -> bool:
-        logs = compose("logs", "--no-color", "--since", str(int(woke)), "platform1").stdout
-        return '"POST /api/v1/stories HTTP/1.1" 201' in logs
-
-    wait_for(platform1_answered_the_post, timeout=30, what="platform1 to run the post it held")
+    wait_for(
+        lambda: ran_since(woke, "platform1", '"POST /api/v1/stories HTTP/1.1" 201'), timeout=30,
+        what="platform1 to run the post it held",
+    )  # fmt: skip
     assert stories_titled(title) == 1, "and it wrote nothing: the key was answered"
 
 
@@ -109,12 +113,39 @@ def test_a_click_through_the_edge_retries_is_counted_once(edge):
         woke = time.time()
         frozen.mend()
 
-    def web2_answered_the_click() -> bool:
-        logs = compose("logs", "--no-color", "--since", str(int(woke)), "web2").stdout
-        return f"GET /s/{story_id}/go" in logs
-
-    wait_for(web2_answered_the_click, timeout=30, what="web2 to run the click it held")
+    wait_for(
+        lambda: ran_since(woke, "web2", f"GET /s/{story_id}/go"), timeout=30, what="web2 to run the click"
+    )
     counted = f"SELECT count(*) FROM news_click WHERE referrer_domain = '{referrer}'"
     wait_for(lambda: psql(counted) != "0", timeout=60, what="the click counted")
     time.sleep(3)  # what web2 sent, had it counted, would have landed by now (batches: 1 s)
     assert psql(counted) == "1"
+
+
+def test_a_post_held_by_a_frozen_web_node_is_not_sent_elsewhere_and_sent_again_writes_once(edge):
+    """The edge never sends a POST to another node (it does not know the write's key):
+    the member gets a 504 after the edge's server timeout (8 s). The member sends the
+    form again, as a person would, and the story is stored once, however the frozen
+    node ends."""
+    member = Visitor(edge).log_in("user63")
+    title = f"Held by a frozen web node {uuid.uuid4().hex[:8]}"
+    data = {**member.form_fields("/submit"), "title": title, "url": "https://example.com/held", "text": ""}
+    answers: list[int] = []
+
+    def post() -> None:
+        answers.append(member.session.post(f"{edge}/submit", data=data, timeout=30).status_code)
+
+    with only("web2", "web1", "web3"), broken("web2", "pause"):
+        poster = threading.Thread(target=post)
+        poster.start()
+        time.sleep(1)  # web2 holds the post; the others may take new work again
+        make("enable", "SERVER=web1")
+        make("enable", "SERVER=web3")
+        poster.join(30)
+        assert answers == [504], "the edge gave up on the post and did not replay it"
+        again = member.session.post(f"{edge}/submit", data=data, timeout=10)
+        assert again.status_code == 200 and title in again.text
+        assert stories_titled(title) == 1
+        woke = time.time()
+    wait_for(lambda: ran_since(woke, "web2", "POST /submit"), timeout=30, what="web2 to run the post it held")
+    assert stories_titled(title) == 1, "under the same write key: nothing more"

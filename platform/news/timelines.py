@@ -42,7 +42,7 @@ def fan_out(story_id: int, batch_size: int = FANOUT_BATCH) -> int:
     if story is None:
         log.info("fan-out of story %s: deleted meanwhile, nothing to do", story_id)
         return 0
-    written, after = 0, 0
+    written, reached, after = 0, 0, 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             # Followers in id order from a cursor: every batch is an index range, and
@@ -59,7 +59,8 @@ def fan_out(story_id: int, batch_size: int = FANOUT_BATCH) -> int:
                     ON CONFLICT (user_id, story_id) DO NOTHING
                     RETURNING 1
                 )
-                SELECT (SELECT max(follower_id) FROM batch), (SELECT count(*) FROM written)
+                SELECT (SELECT max(follower_id) FROM batch), (SELECT count(*) FROM batch),
+                       (SELECT count(*) FROM written)
                 """,
                 {
                     "author": story["author_id"],
@@ -69,11 +70,19 @@ def fan_out(story_id: int, batch_size: int = FANOUT_BATCH) -> int:
                     "created_at": story["created_at"],
                 },
             )
-            last, count = cursor.fetchone()
+            last, size, count = cursor.fetchone()
         if last is None:
             Story.objects.filter(pk=story_id).update(fanned_out_at=timezone.now())
+            # A redelivered fan-out finds part of its work done: those entries are skipped.
+            log.info(
+                "fan-out of story %s: %d entries written, %d already there",
+                story_id,
+                written,
+                reached - written,
+            )
             return written
         written += count
+        reached += size
         after = last
 
 

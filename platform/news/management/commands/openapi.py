@@ -1,6 +1,6 @@
 """Print the platform API's OpenAPI schema, as /api/v1/openapi.json serves it.
 
-    python manage.py openapi > openapi-v1.json     # `make openapi`
+python manage.py openapi > openapi-v1.json     # `make openapi`
 """
 
 import json

@@ -95,6 +95,9 @@ PLATFORM_TIMEOUT = (float(env("PLATFORM_CONNECT_TIMEOUT", "1")), float(env("PLAT
 # CDN can cache them for a year; a new build gets new names.
 STATIC_URL = env("CDN_URL", "http://static.localhost:8081/static/")
 STATIC_ROOT = "/app/staticfiles"
+# Members' pictures are linked on the CDN host too, which reads them through from
+# this site on a miss and keeps them (nginx/cdn.conf); "/" links them here instead.
+MEDIA_URL = env("MEDIA_CDN_URL", "/")
 STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }

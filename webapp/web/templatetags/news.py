@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
@@ -46,7 +47,7 @@ def avatar_url(user: dict) -> str:
     if not user.get("avatar_version"):
         return ""
     path = reverse("avatar", args=[user["username"]])
-    return f"{path}?v={user['avatar_version']}"
+    return f"{settings.MEDIA_URL}{path.lstrip('/')}?v={user['avatar_version']}"
 
 
 @register.filter

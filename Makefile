@@ -18,7 +18,7 @@ STORIES ?= 100000
 DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
-        fuzz openapi loadtest bench-posting kill stop start pause unpause rolling-restart drain enable \
+        fuzz openapi loadtest loadtest-headless bench-posting kill stop start pause unpause rolling-restart drain enable \
         pause-replay resume-replay rebuild-replica dev \
         offline-images lint clean
 
@@ -118,6 +118,21 @@ $(VENV)/bin/pytest: tests/requirements.txt
 loadtest: up ## Start Locust (UI on http://localhost:8089) against the edge load balancer
 	$(COMPOSE) --profile loadtest up --no-build --detach --wait locust
 	@echo "Locust: http://localhost:$${LOCUST_PORT:-8089}"
+
+# make loadtest-headless USERS=20 DURATION=60s MAX_P95=2000: users (20 unless given
+# here: `make seed` gives USERS another meaning), how long, and the 95th percentile
+# (ms) above which the run fails, as it does on any failed request.
+LOAD_USERS = $(if $(filter command line,$(origin USERS)),$(USERS),20)
+DURATION ?= 60s
+MAX_P95 ?= 2000
+loadtest-headless: up ## A bounded Locust run, reports in reports/: make loadtest-headless USERS=20 DURATION=60s
+	mkdir -p reports
+	@status=0; $(COMPOSE) --profile loadtest run --rm --no-deps -T --user "$$(id -u):$$(id -g)" \
+	  --volume "$(CURDIR)/reports:/reports" locust --headless -u $(LOAD_USERS) -r $(LOAD_USERS) -t $(DURATION) \
+	  --host http://edge-lb:8080 --csv /reports/locust --html /reports/locust.html --max-p95 $(MAX_P95) \
+	  --only-summary || status=$$?; \
+	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix loadtest_; \
+	  echo "Reports: reports/locust.html, reports/locust_stats.csv"; exit $$status
 
 bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a member nobody follows (reports/posting.md)
 	$(VENV)/bin/python loadtest/bench_posting.py --edge http://127.0.0.1:$${EDGE_PORT:-8080}

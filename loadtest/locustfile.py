@@ -1,7 +1,11 @@
-"""Use the demo site through the edge load balancer, as a crowd would: readers browse,
-members post stories, follow each other and click through.
+"""Use the demo site through the edge load balancer, as a crowd would: three visitors
+reading (the newest stories, older pages, member pages, searches) for each member
+(signing up, reading their home timeline, posting, following, clicking through,
+editing their profile).
 
-Started by `make loadtest` (compose profile `loadtest`); the UI is on 127.0.0.1:8089.
+Started by `make loadtest` (compose profile `loadtest`; the UI is on 127.0.0.1:8089)
+or `make loadtest-headless` (bounded; reports under reports/; the run fails on any
+failed request, or on a 95th percentile over --max-p95 milliseconds).
 Pages of newest stories are served mostly from the cache; member pages read the
 read pool (the replica), so a failure drill on any tier shows in these requests.
 
@@ -16,14 +20,16 @@ stored exactly once).
 """
 
 import json
+import logging
 import random
 import re
 import uuid
 
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, HttpUser, between, events, task
 
 MEMBER_LINK = re.compile(r'href="/u/(\w+)"')
 STORY_LINK = re.compile(r'data-story-id="(\d+)"')
+TITLE_WORD = re.compile(r'class="title"[^>]*>([A-Za-z]{4,})')  # a story title's first word
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 WRITE_KEY = re.compile(r'name="write_key" value="([^"]+)"')
 # Demo members the load's members follow (the demo world has user1 .. user10000).
@@ -47,6 +53,24 @@ writes: dict = {
 @events.init_command_line_parser.add_listener
 def _(parser) -> None:
     parser.add_argument("--writes-file", default="", help="where to write, at the end, what was acknowledged")
+    parser.add_argument(
+        "--max-p95", type=int, default=0, help="fail the run when the 95th percentile exceeds this many ms"
+    )
+
+
+@events.quitting.add_listener
+def _(environment, **kwargs) -> None:
+    """A failed request fails the run (exit code 1), and so does a 95th percentile
+    over --max-p95 (when set)."""
+    total = environment.stats.total
+    p95 = total.get_response_time_percentile(0.95) or 0
+    limit = environment.parsed_options.max_p95
+    if total.num_failures:
+        logging.error("%d of %d requests failed", total.num_failures, total.num_requests)
+        environment.process_exit_code = 1
+    elif limit and p95 > limit:
+        logging.error("the 95th percentile is %d ms, over the %d ms allowed (--max-p95)", p95, limit)
+        environment.process_exit_code = 1
 
 
 @events.test_stop.add_listener
@@ -62,17 +86,25 @@ def form_fields(page: str) -> dict[str, str] | None:
     return {"csrfmiddlewaretoken": token[1], "write_key": key[1]} if token and key else None
 
 
-class Reader(HttpUser):
+class Reader(FastHttpUser):
+    """A visitor, not logged in: reads only (a FastHttpUser: a lighter client, for the many)."""
+
     weight = 3
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
         self.members: list[str] = []  # authors seen on the pages read so far
+        self.words: list[str] = ["scale"]  # words of the titles seen so far, to search for
 
     @task(10)
     def newest(self) -> None:
         response = self.client.get("/", name="/ (newest)")
         self.members = MEMBER_LINK.findall(response.text)[:30] or self.members
+        self.words = TITLE_WORD.findall(response.text)[:50] or self.words
+
+    @task(2)
+    def search(self) -> None:
+        self.client.get(f"/search?q={random.choice(self.words)}", name="/search?q=[word]")
 
     @task(5)
     def older_page(self) -> None:
@@ -89,13 +121,15 @@ class Reader(HttpUser):
 
 
 class Member(HttpUser):
+    """A member who writes, through the forms, with cookies (session, CSRF) as a browser."""
+
     weight = 1
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
         """A new member, for this run only."""
         self.username = f"loadtest_{RUN}_{uuid.uuid4().hex[:8]}"
-        signup = self.client.get("/signup", name="GET /signup")
+        signup = self.client.get("/signup", name="/signup")
         data = {"username": self.username, "name": "Load test", "password": "load-test-password"}
         self.submit("/signup", form_fields(signup.text), data)
 
@@ -105,9 +139,7 @@ class Member(HttpUser):
         if fields is None:
             return False  # the page with the form failed, and Locust counted it
         for attempt in range(SENDS):
-            with self.client.post(
-                path, {**fields, **data}, name=name or f"POST {path}", catch_response=True
-            ) as r:
+            with self.client.post(path, {**fields, **data}, name=name or path, catch_response=True) as r:
                 if r.status_code in LOST and attempt < SENDS - 1:
                     r.success()  # not a failure yet: the same form goes again
                     writes["resent"] += 1
@@ -118,18 +150,29 @@ class Member(HttpUser):
     @task(3)
     def post_story(self) -> None:
         title = f"Load {RUN} {uuid.uuid4().hex[:10]}"
-        form = self.client.get("/submit", name="GET /submit")
+        form = self.client.get("/submit", name="/submit")
         data = {"title": title, "url": "https://example.com/load", "text": ""}
         writes["sent"].append(title)
         if self.submit("/submit", form_fields(form.text), data):
             writes["posted"].append(title)
+
+    @task(4)
+    def home(self) -> None:
+        """Their home timeline: the stories of whom they follow, and suggestions."""
+        self.client.get("/", name="/ (home timeline)")
+
+    @task(1)
+    def edit_profile(self) -> None:
+        settings = self.client.get("/settings/profile", name="/settings/profile")
+        data = {"name": "Load test", "bio": f"Edited {uuid.uuid4().hex[:6]}"}
+        self.submit("/settings/profile", form_fields(settings.text), data)
 
     @task(2)
     def follow(self) -> None:
         other = f"user{random.choice(MEMBERS)}"
         page = self.client.get(f"/u/{other}", name="/u/[member]")
         action = "unfollow" if 'data-following="true"' in page.text else "follow"
-        self.submit(f"/u/{other}/{action}", form_fields(page.text), {}, f"POST /u/[member]/{action}")
+        self.submit(f"/u/{other}/{action}", form_fields(page.text), {}, f"/u/[member]/{action}")
 
     @task(2)
     def click_through(self) -> None:

@@ -98,14 +98,16 @@ class Breakage:
 @contextmanager
 def broken(service: str, how: str) -> Iterator[Breakage]:
     """`service` broken (`kill`, `stop` or `pause`) for the block and mended when it
-    ends, whatever happens inside, so that a failing test never leaves a container
-    down for the tests after it. Call `.mend()` inside the block to watch the recovery."""
+    ends, whatever happens inside, then waited for until healthy again, so that no
+    test leaves a container down, or still starting, for the tests after it. Call
+    `.mend()` inside the block to watch the recovery."""
     breakage = Breakage(service, how)
     try:
         compose(how, service)
         yield breakage
     finally:
         breakage.mend()
+        wait_for(lambda: healthy(service), timeout=180, what=f"{service} healthy again")
 
 
 def missing_images() -> list[str]:

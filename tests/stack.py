@@ -3,8 +3,10 @@
 import json
 import os
 import re
+import struct
 import subprocess
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -218,3 +220,15 @@ class Visitor:
         response = self.submit("/signup", {"username": username, "name": username, "password": password})
         assert response.status_code == 200 and f"@{username}" in response.text, response.text[-500:]
         return self
+
+
+def png(colour: tuple[int, int, int]) -> bytes:
+    """An 8x8 picture of one colour (a PNG written by hand: no imaging library here)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + bytes(colour) * 8 for _ in range(8))
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks

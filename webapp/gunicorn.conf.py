@@ -15,7 +15,11 @@ timeout = 30
 # connection must be the one that would reuse it: were gunicorn to close first, it
 # could close one just as HAProxy sends a request on it.
 keepalive = 30
-accesslog = "-"
+# A line per request, off by default: the balancer in front logs every request already,
+# with the node that served it and its timings (make logs SERVICE=edge-lb). Under load
+# the node's own line cost it about a fifth of its CPU, and dockerd as much again to
+# collect it (bench/report.md). ACCESS_LOG=on in .env brings it back.
+accesslog = "-" if os.environ.get("ACCESS_LOG", "off") == "on" else None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 # make dev (compose.dev.yml): restart the workers when the mounted code changes,

@@ -71,6 +71,8 @@ class IdempotencyMiddleware:
             with transaction.atomic():
                 answer = self._claim(_caller(request), key, asked)
                 if answer.status is not None:  # a committed answer: this is a retry
+                    log.info("%s %s: a repeat of a write already answered, answered the same", request.method,
+                             request.path)  # fmt: skip
                     return self._again(answer, asked)
                 response = self.get_response(request)
                 if response.status_code >= 500 or response.streaming:

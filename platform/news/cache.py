@@ -82,7 +82,8 @@ def client(url: str, timeout: float) -> redis.Redis:
 
 
 class Cache:
-    def __init__(self, url: str, timeout: float, cooldown: float = 2.0) -> None:
+    def __init__(self, url: str, timeout: float, cooldown: float = 2.0, enabled: bool = True) -> None:
+        self.enabled = enabled
         self.client = client(url, timeout)
         self._get_and_count = self.client.register_script(_GET_AND_COUNT)
         self._get_many_and_count = self.client.register_script(_GET_MANY_AND_COUNT)
@@ -93,7 +94,7 @@ class Cache:
 
     @property
     def available(self) -> bool:
-        return time.monotonic() >= self._skip_until
+        return self.enabled and time.monotonic() >= self._skip_until
 
     def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one Redis operation; on any Redis error, note it and return None."""
@@ -121,6 +122,10 @@ class Cache:
 
     def set(self, key: str, value: Any, ttl: int) -> None:
         self._call(self.client.set, key, json.dumps(value), ex=ttl)
+
+    def add(self, key: str, value: Any, ttl: int) -> None:
+        """Set unless the key is there already (SET NX)."""
+        self._call(self.client.set, key, json.dumps(value), ex=ttl, nx=True)
 
     def set_if_newer(self, key: str, record: dict, ttl: int) -> None:
         """Write-through / read-through fill of a versioned record."""
@@ -172,10 +177,10 @@ class Cache:
 
     def report(self) -> dict[str, Any]:
         """What /api/v1/status shows of the caches."""
-        return {"caches": self.stats(), "errors_in_this_process": self.errors}
+        return {"enabled": self.enabled, "caches": self.stats(), "errors_in_this_process": self.errors}
 
 
-cache = Cache(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)
+cache = Cache(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT, enabled=settings.CACHE_ENABLED)
 
 # How long a cached list stays servable after it stops being fresh, while one request
 # recomputes it.

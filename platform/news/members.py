@@ -4,6 +4,9 @@
   a miss read Postgres and fill the cache.
 - Write-through: a profile edit or a follow is written to Postgres and, once the
   transaction commits, the new record goes into the cache.
+- `username.<name>`: which member a username names (a member page's first lookup).
+  It never changes while the account lives; a sign-up writes it, closing the account
+  replaces it by a tombstone that no slow reader can overwrite (only a new sign-up does).
 
 Every read that fills the cache is made on the primary (`using(PRIMARY)`, or inside
 a transaction there): a record read from a lagging replica would be cached as current.
@@ -57,11 +60,23 @@ def get_users(user_ids: list[int]) -> dict[int, dict]:
     return {user_id: record for user_id, record in found.items() if not record.get("deleted")}
 
 
+def username_key(username: str) -> str:
+    return f"username.{username.lower()}"
+
+
 def get_user_by_username(username: str) -> dict | None:
     if not USERNAME.fullmatch(username):
         return None
-    user_id = User.objects.filter(username__iexact=username).values_list("pk", flat=True).first()
-    return None if user_id is None else get_user(user_id)
+    key = username_key(username)
+    user_id = cache.get("username", key)
+    if not isinstance(user_id, int):  # a miss, or a closed account's tombstone
+        user_id = (
+            User.objects.using(PRIMARY).filter(username__iexact=username).values_list("pk", flat=True).first()
+        )
+        if user_id is None:
+            return None
+        cache.add(key, user_id, RECORD_TTL)  # never over a tombstone
+    return get_user(user_id)
 
 
 def _write_through(user_id: int) -> dict:
@@ -79,6 +94,7 @@ def create_user(username: str, password: str, name: str) -> dict:
             user = User.objects.create(username=username, name=name, password=make_password(password))
     except IntegrityError as exc:  # a racing sign-up took it between the check and the insert
         raise Conflict(f"The username {username!r} is taken.") from exc
+    cache.set(username_key(username), user.pk, RECORD_TTL)  # over a closed account's tombstone
     return user.as_dict()
 
 
@@ -106,12 +122,18 @@ def delete(user_id: int) -> None:
     """Delete a member's row (news.accounts closes an account: what is theirs goes
     first). Their cached record becomes a tombstone, newer than any copy a slow
     reader may still write, so the member is gone everywhere at once."""
-    version = User.objects.select_for_update().filter(pk=user_id).values_list("version", flat=True).first()
-    if version is None:
+    row = User.objects.select_for_update().filter(pk=user_id).values_list("version", "username").first()
+    if row is None:
         raise NotFound(f"No member {user_id}.")
+    version, username = row
     User.objects.filter(pk=user_id).delete()
     tombstone = {"deleted": True, "version": version + 1}
-    transaction.on_commit(lambda: cache.set_if_newer(user_key(user_id), tombstone, RECORD_TTL))
+
+    def on_commit() -> None:
+        cache.set_if_newer(user_key(user_id), tombstone, RECORD_TTL)
+        cache.set(username_key(username), {"deleted": True}, RECORD_TTL)
+
+    transaction.on_commit(on_commit)
 
 
 def set_avatar(user_id: int, upload: File) -> dict:

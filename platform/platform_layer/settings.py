@@ -89,6 +89,8 @@ DATABASE_ROUTERS = ["platform_layer.db.ReadPoolRouter"]
 
 # --- Redis (the cache) ----------------------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://redis:6379/0")
+# off: the cache is never asked or filled, and every read goes to Postgres (make bench).
+CACHE_ENABLED = env("CACHE_ENABLED", "on") != "off"
 # Short timeouts: a dead cache must cost milliseconds, and pages fall back to Postgres.
 REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "0.25"))
 

@@ -1,5 +1,8 @@
 """Page numbers from the query string, and the links to the pages around one."""
 
+import hashlib
+import json
+
 from django.http import HttpRequest
 
 from web.errors import BadRequest
@@ -32,8 +35,16 @@ def page_context(request: HttpRequest, page: int, data: dict) -> dict:
 
     return {
         "stories": data["items"],
+        "stories_digest": digest(data["items"]),
         "first_rank": offset(page) + 1,
         "page": page,
         "newer_url": link(page - 1) if page > 1 else None,
         "older_url": link(page + 1) if data["has_more"] and page < MAX_PAGE else None,
     }
+
+
+def digest(items: list[dict]) -> str:
+    """What names a rendered list of stories: a hash of everything it shows, so the same
+    stories, with the same titles and authors' names, render once per process
+    (templates/web/_stories.html), and any edit makes a new one."""
+    return hashlib.blake2b(json.dumps(items, sort_keys=True).encode(), digest_size=16).hexdigest()

@@ -63,6 +63,16 @@ DATABASES: dict = {}
 
 # --- Sessions, CSRF, messages: all in cookies, so any node serves any member ------
 # The session holds who is logged in (web/auth.py), signed with SECRET_KEY.
+# This process's memory: rendered lists of stories ({% cache %} in
+# templates/web/_stories.html), keyed by the platform's data they show, so an entry is
+# never stale, only unused; the least recently used go first. Nothing else is cached here:
+# the data is the platform's, and its cache is Redis.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True  # no script reads it
 SESSION_COOKIE_SAMESITE = "Lax"  # not sent on cross-site POSTs

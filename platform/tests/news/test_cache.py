@@ -128,3 +128,17 @@ def test_hits_and_misses_are_counted_per_cache(ada):
 def test_the_cache_redis_evicts_least_recently_used_keys():
     assert cache.client.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
     assert int(cache.client.config_get("maxmemory")["maxmemory"]) > 0
+
+
+def test_a_switched_off_cache_is_never_asked_or_filled(ada, monkeypatch):
+    """CACHE_ENABLED=off (make bench's "no cache" run): reads come from Postgres, and
+    the cache Redis sees no request at all, not even to count a miss."""
+    with silent_server() as (port, attempts):
+        off = Cache(f"redis://127.0.0.1:{port}/0", timeout=0.25, enabled=False)
+        for name in ("enabled", "client", "_get_and_count", "_get_many_and_count", "_set_if_newer"):
+            monkeypatch.setattr(cache, name, getattr(off, name))
+        assert members.get_user(ada.pk)["name"] == "Ada"
+        assert members.get_users([ada.pk])[ada.pk]["name"] == "Ada"
+        assert stories.newest(5, 0) == ([], False)
+        assert cache.report()["enabled"] is False
+        assert attempts() == 0

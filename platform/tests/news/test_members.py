@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from news import members
+from news.cache import cache
 from news.models import User
 from tests.support import cached
 
@@ -19,6 +20,26 @@ def test_read_through_fills_on_a_miss_and_then_skips_postgres(ada, django_assert
     assert cached(f"user.{ada.pk}") == first
     with django_assert_num_queries(0):
         assert members.get_user(ada.pk) == first
+
+
+def test_a_username_is_looked_up_in_postgres_once(ada, django_assert_num_queries):
+    with django_assert_num_queries(2):  # which member "ada" is, then their record
+        assert members.get_user_by_username("Ada")["id"] == ada.pk
+    assert cached("username.ada") == ada.pk
+    with django_assert_num_queries(0):
+        assert members.get_user_by_username("ada")["id"] == ada.pk
+
+
+def test_a_closed_accounts_name_taken_again_names_the_new_member(ada, django_capture_on_commit_callbacks):
+    members.get_user_by_username("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        members.delete(ada.pk)
+    assert members.get_user_by_username("ada") is None
+    cache.add("username.ada", ada.pk, 60)  # a slow reader, late with the old answer
+    assert cached("username.ada") == {"deleted": True}, "it cannot overwrite the tombstone"
+    again = members.create_user("ada", "a long enough password", "Ada again")
+    assert again["id"] != ada.pk
+    assert members.get_user_by_username("ada")["name"] == "Ada again"
 
 
 def test_write_through_puts_the_committed_value_in_the_cache(ada, django_capture_on_commit_callbacks):

@@ -10,7 +10,7 @@ SHELL := /bin/bash
 OFFLINE ?=
 COMPOSE := docker compose --env-file .env $(if $(OFFLINE),--env-file offline/images.env)
 # Every image, the optional profiles' included: built by `make build`, never by a test.
-ALL_PROFILES := --profile loadtest
+ALL_PROFILES := --profile loadtest --profile bench
 VENV := .venv
 # `make seed USERS=... STORIES=...`
 USERS ?= 10000
@@ -18,7 +18,7 @@ STORIES ?= 100000
 DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
-        fuzz openapi loadtest loadtest-headless bench-posting kill stop start pause unpause rolling-restart drain enable \
+        fuzz openapi loadtest loadtest-headless bench bench-short profile bench-posting kill stop start pause unpause rolling-restart drain enable \
         pause-replay resume-replay rebuild-replica dev \
         offline-images lint clean
 
@@ -72,7 +72,7 @@ seed: .env ## Reload the demo world at another size: make seed USERS=500 STORIES
 purge: .env ## Delete stories older than DAYS days, cache kept consistent: make purge DAYS=30
 	$(COMPOSE) run --rm --no-deps migrate python manage.py purge_stories --older-than-days $(DAYS)
 
-ci: lint up checks test-unit test-system ## What CI runs: lint, Django's and type checks, then every test
+ci: lint up checks test-unit test-system bench-short ## What CI runs: lint, checks, every test, then a short benchmark
 
 test: up test-unit test-system ## Start the stack, then run every test
 
@@ -133,6 +133,30 @@ loadtest-headless: up ## A bounded Locust run, reports in reports/: make loadtes
 	  --only-summary || status=$$?; \
 	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix loadtest_; \
 	  echo "Reports: reports/locust.html, reports/locust_stats.csv"; exit $$status
+
+# The benchmark (bench/run.py): wrk inside the compose network, CPU from each container's
+# cgroup, every comparison side by side in one run. make bench-short: CI's version.
+bench: $(VENV)/bin/pytest ## Benchmark the running stack: bench/report.md and its charts (about 5 minutes)
+	OFFLINE="$(OFFLINE)" $(VENV)/bin/python -m bench.run
+
+bench-short: $(VENV)/bin/pytest ## The benchmark in short runs (reports/bench/; CI runs it, figures not asserted)
+	OFFLINE="$(OFFLINE)" $(VENV)/bin/python -m bench.run --seconds 3 --out reports/bench
+
+# py-spy (in the load generators' image) joins the container's process namespace with
+# the one capability it needs, samples every gunicorn worker without pausing them, and
+# writes a flame graph (FORMAT=speedscope or raw for the other formats py-spy knows).
+PROFILE_SECONDS ?= 20
+FORMAT ?= flamegraph
+profile-ext = $(if $(filter flamegraph,$(FORMAT)),svg,$(if $(filter speedscope,$(FORMAT)),json,txt))
+profile: .env ## Profile a Python container under whatever load it has: make profile NODE=web1 (reports/)
+	$(need-node)
+	mkdir -p reports
+	docker run --rm --pid "container:$$($(COMPOSE) ps -q $(NODE))" --cap-add SYS_PTRACE --user root \
+	  --volume "$(CURDIR)/reports:/reports" --entrypoint py-spy \
+	  "$$($(COMPOSE) --profile bench config --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["services"]["bench"]["image"])')" \
+	  record --pid 1 --subprocesses --nonblocking --rate 250 --duration $(PROFILE_SECONDS) \
+	  --format $(FORMAT) --output /reports/profile-$(NODE).$(profile-ext)
+	@echo "Profile: reports/profile-$(NODE).$(profile-ext)"
 
 bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a member nobody follows (reports/posting.md)
 	$(VENV)/bin/python loadtest/bench_posting.py --edge http://127.0.0.1:$${EDGE_PORT:-8080}

@@ -1,0 +1,329 @@
+"""The benchmark's report: bench/report.md, a table and a chart (PNG, matplotlib) per
+comparison, each comparison a ratio of runs made side by side; and the issue's
+performance targets, each marked met or not with the figure that decides it."""
+
+import datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402
+
+from bench import stack  # noqa: E402
+from bench.stack import Run  # noqa: E402
+
+# The performance targets (issue: "a faster stack"), measured here, never asserted in tests.
+CACHED_PAGE_RATIO = 0.35  # a cached page's throughput / the trivial view's, both through the edge
+MEMBER_PAGE_RATIO = 0.25
+WEB_CPU_MS = 2.5  # CPU per cached page, summed over the tier's containers
+PLATFORM_CPU_MS = 1.2
+EDGE_P50_OVERHEAD = 0.05
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def _run_rows(runs: list[Run]) -> list[list[str]]:
+    return [
+        [
+            run.label,
+            f"{run.rps:,.0f}",
+            f"{run.p50_ms:.1f}",
+            f"{run.p95_ms:.1f}",
+            str(run.errors),
+            f"{run.busy:.0%}",
+        ]
+        for run in runs
+    ]
+
+
+RUN_HEADER = ["run", "req/s", "p50 ms", "p95 ms", "errors", "machine CPU busy"]
+
+
+class Report:
+    def __init__(self, out: Path, seconds: float) -> None:
+        self.out = out
+        self.seconds = seconds
+        self.path = out / "report.md"
+        self.sections: list[str] = []
+        self.targets: list[tuple[str, str, bool | None]] = []  # (target, measured, met)
+        self.headlines: list[str] = []
+        out.mkdir(parents=True, exist_ok=True)
+
+    def _target(self, name: str, measured: str, met: bool | None) -> None:
+        self.targets.append((name, measured, met))
+
+    def _chart(self, name: str, title: str, runs: list[Run], labels: list[str] | None = None) -> str:
+        """A bar chart of throughput, p50 written on each bar; returns its Markdown."""
+        labels = labels or [run.label for run in runs]
+        figure, axes = plt.subplots(figsize=(8, 0.55 * len(runs) + 1.2))
+        bars = axes.barh(labels, [run.rps for run in runs], color="#4c78a8")
+        for bar, run in zip(bars, runs, strict=True):
+            axes.text(
+                bar.get_width(),
+                bar.get_y() + bar.get_height() / 2,
+                f"  {run.rps:,.0f}/s, p50 {run.p50_ms:.0f} ms",
+                va="center",
+                fontsize=8,
+            )
+        axes.invert_yaxis()
+        axes.set_xlabel("requests per second")
+        axes.set_title(title, fontsize=10)
+        axes.margins(x=0.35)
+        figure.tight_layout()
+        figure.savefig(self.out / f"{name}.png", dpi=100)
+        plt.close(figure)
+        return f"![{title}]({name}.png)"
+
+    # --- sections --------------------------------------------------------------------------
+    def tiers(self, runs: list[Run]) -> None:
+        trivial, newest, member, search, platform_call, host_trivial, host_newest = runs
+        cached_ratio = newest.rps / trivial.rps
+        member_ratio = member.rps / trivial.rps
+        web_cpu = newest.cpu_per_request("web")
+        platform_cpu = newest.cpu_per_request("platform")
+        self._target(
+            "cached page / trivial view, through the edge",
+            f"{cached_ratio:.2f} (at least {CACHED_PAGE_RATIO})",
+            cached_ratio >= CACHED_PAGE_RATIO,
+        )
+        self._target(
+            "member page / trivial view, through the edge",
+            f"{member_ratio:.2f} (at least {MEMBER_PAGE_RATIO})",
+            member_ratio >= MEMBER_PAGE_RATIO,
+        )
+        self._target(
+            "web tier CPU per cached page",
+            f"{_ms(web_cpu)} (at most {WEB_CPU_MS} ms)",
+            None if web_cpu is None else web_cpu <= WEB_CPU_MS,
+        )
+        self._target(
+            "platform tier CPU per cached page",
+            f"{_ms(platform_cpu)} (at most {PLATFORM_CPU_MS} ms)",
+            None if platform_cpu is None else platform_cpu <= PLATFORM_CPU_MS,
+        )
+        self.headlines.append(f"a cached page reaches {cached_ratio:.2f} of a trivial view's throughput")
+        cpu_rows = [
+            [run.label]
+            + [
+                _ms(run.cpu_per_request(tier))
+                for tier in ("edge", "web", "platform-lb", "platform", "cache", "database")
+            ]
+            for run in runs[:5]
+        ]
+        self.sections.append(
+            "## 1. The tiers, measured from inside\n\n"
+            "Each run is wrk with 16 connections from a container on the front and back tiers "
+            "(the platform call from the back tier), then the same wrk from the host through "
+            "the published port.\n\n"
+            + _table(RUN_HEADER, _run_rows(runs))
+            + "\n\n"
+            + self._chart("tiers", "Throughput by request", runs)
+            + "\n\n**CPU per request, by tier** (each tier's containers summed, from their cgroups; "
+            "health checks and the cron jobs run meanwhile and are counted too):\n\n"
+            + _table(["run", "edge", "web", "platform-lb", "platform", "cache", "database"], cpu_rows)
+            + "\n\n- A cached page (newest stories) costs "
+            f"**{trivial.rps / newest.rps:.1f}x** a trivial view; "
+            f"a member page **{trivial.rps / member.rps:.1f}x**.\n"
+            "- Through the host's published port, the trivial view runs at "
+            f"**{host_trivial.rps / trivial.rps:.2f}x** the throughput measured inside "
+            f"(p50 {host_trivial.p50_ms:.1f} ms against {trivial.p50_ms:.1f} ms), "
+            f"and a cached page at **{host_newest.rps / newest.rps:.2f}x**: that is what Docker's port "
+            "forwarding costs, and why the other figures are measured inside.\n"
+        )
+
+    def load_balancing(self, pairs: list[tuple[Run, Run]], scaling: list[Run]) -> None:
+        rows = []
+        overheads = {}
+        for direct, edge in pairs:
+            path = direct.label.split()[0]
+            overheads.setdefault(path, []).append(edge.p50_ms / direct.p50_ms - 1)
+            rows.append(
+                [
+                    path,
+                    f"{direct.rps:,.0f}",
+                    f"{direct.p50_ms:.2f}",
+                    f"{edge.rps:,.0f}",
+                    f"{edge.p50_ms:.2f}",
+                    f"{edge.p50_ms / direct.p50_ms - 1:+.1%}",
+                ]
+            )
+        page_overhead = sum(overheads["/"]) / len(overheads["/"])
+        self._target(
+            "edge balancer's added p50, cached page",
+            f"{page_overhead:+.1%} (at most +5%)",
+            page_overhead <= EDGE_P50_OVERHEAD,
+        )
+        self.headlines.append(f"the edge balancer adds {page_overhead:+.1%} to a cached page's p50")
+        base = scaling[0].rps
+        scale_rows = [
+            [
+                str(count),
+                f"{run.rps:,.0f}",
+                f"{run.rps / base:.2f}x",
+                f"{run.p50_ms:.1f}",
+                f"{run.busy:.0%}",
+                _ms(run.cpu_per_request("web")),
+                _ms(run.cpu_per_request("platform")),
+            ]
+            for count, run in enumerate(scaling, start=1)
+        ]
+        per_node = [
+            [str(count)]
+            + [f"{run.cpu_ms.get(node, 0) / 1000 / run.seconds:.0%}" for node in ("web1", "web2", "web3")]
+            for count, run in enumerate(scaling, start=1)
+        ]
+        self.sections.append(
+            "## 2. Load balancing\n\n"
+            "**The edge's own cost.** web2 and web3 drained through HAProxy's runtime API, so that "
+            "the edge sends every request to web1: the same request straight to web1 and through the "
+            "edge differs only by the edge. Runs alternate (direct, edge, direct, edge).\n\n"
+            + _table(
+                ["request", "direct req/s", "direct p50 ms", "edge req/s", "edge p50 ms", "edge adds to p50"],
+                rows,
+            )
+            + "\n\n**One, two and three web nodes in rotation** (the others drained), the newest stories "
+            "through the edge:\n\n"
+            + _table(
+                [
+                    "web nodes",
+                    "req/s",
+                    "vs one node",
+                    "p50 ms",
+                    "machine CPU busy",
+                    "web CPU/page",
+                    "platform CPU/page",
+                ],
+                scale_rows,
+            )
+            + "\n\nCPU used by each web node (share of one core):\n\n"
+            + _table(["web nodes", "web1", "web2", "web3"], per_node)
+            + "\n\n"
+            + self._chart(
+                "scaling",
+                "Newest stories through the edge, by web nodes in rotation",
+                scaling,
+                [f"{count} web node(s)" for count in range(1, len(scaling) + 1)],
+            )
+            + "\n\nThe balancer spreads the work evenly (the CPU table), but on a 2-core machine every "
+            "node, the balancers, the platform and the load generator share the same two cores: once "
+            "they are busy, another node adds no capacity, only another queue. What this run can show "
+            "is that the work is spread and that no node is a bottleneck of its own; real horizontal "
+            "scaling needs nodes on machines of their own (the Swarm and Kubernetes deployments).\n"
+        )
+
+    def caching(self, runs: list[tuple[Run, float | None]], read_pool: list[Run]) -> None:
+        warm = runs[0][0]
+        rows = [
+            [
+                run.label,
+                f"{run.rps:,.0f}",
+                f"{run.p50_ms:.1f}",
+                f"{run.p95_ms:.1f}",
+                "n/a" if ratio is None else f"{ratio:.0%}",
+                f"{run.rps / warm.rps:.2f}x",
+                _ms(run.cpu_per_request("platform")),
+                _ms(run.cpu_per_request("database")),
+            ]
+            for run, ratio in runs
+        ]
+        off = runs[-1][0]
+        self.headlines.append(
+            f"the cache makes member pages {warm.rps / off.rps:.1f}x faster than reading Postgres"
+        )
+        text = (
+            "## 3. Caching, and the read pool\n\n"
+            "Member pages at random among 300 members (`/u/user1` to `/u/user300`), through the edge: "
+            "with the cache warm, with it flushed just before the run (it fills again as the run goes), "
+            "and switched off (`CACHE_ENABLED=off`: the platform nodes restarted so that no read asks "
+            "Redis). The hit ratio is the platform's own count, in Redis.\n\n"
+            + _table(
+                [
+                    "run",
+                    "req/s",
+                    "p50 ms",
+                    "p95 ms",
+                    "cache hits",
+                    "vs warm",
+                    "platform CPU/page",
+                    "database CPU/page",
+                ],
+                rows,
+            )
+            + "\n\n"
+            + self._chart("caching", "Member pages: cache warm, flushed, off", [run for run, _ in runs])
+            + "\n"
+        )
+        if len(read_pool) == 2:
+            replica, primary = read_pool
+            per_server = [
+                [
+                    run.label,
+                    f"{run.rps:,.0f}",
+                    f"{run.p50_ms:.1f}",
+                    f"{run.cpu_ms.get('postgres', 0) / max(1, run.requests):.2f} ms",
+                    f"{run.cpu_ms.get('postgres-replica', 0) / max(1, run.requests):.2f} ms",
+                ]
+                for run in read_pool
+            ]
+            text += (
+                "\n**The read pool.** The same pages with the cache off, once with the replica answering "
+                "the read pool and once with it in maintenance, so that its backup, the primary, answers. "
+                "What moves is where the reads cost CPU: off the primary, which every write needs.\n\n"
+                + _table(["run", "req/s", "p50 ms", "primary CPU/page", "replica CPU/page"], per_server)
+                + "\n\nRead latency (p50), replica against primary: "
+                f"**{replica.p50_ms / primary.p50_ms:.2f}x**. "
+                "On one machine both servers share the same cores, so the replica is not faster here; what "
+                "it buys is a primary left free for writes.\n"
+            )
+        self.sections.append(text)
+
+    def cdn(self, runs: list[Run]) -> None:
+        cdn, site = runs
+        self.headlines.append(f"the CDN host serves a picture {cdn.rps / site.rps:.0f}x faster than the site")
+        self.sections.append(
+            "## 4. The CDN\n\n"
+            "A member's picture, linked on the CDN host: served from Nginx's cached copy (read through "
+            "from the site once), and the same picture asked of the site itself (edge, a web node, the "
+            "platform, Postgres).\n\n"
+            + _table(RUN_HEADER, _run_rows(runs))
+            + f"\n\nThe CDN's copy: **{cdn.rps / site.rps:.0f}x** the throughput, with web CPU per picture "
+            f"{_ms(site.cpu_per_request('web'))} at the site and "
+            f"{_ms(cdn.cpu_per_request('web'))} through the CDN.\n\n"
+            + self._chart("cdn", "A member's picture: CDN host vs the site", runs)
+            + "\n"
+        )
+
+    # --- the whole report ---------------------------------------------------------------------
+    def headline(self) -> str:
+        return "Headlines: " + "; ".join(self.headlines) + "."
+
+    def write(self, minutes: float) -> None:
+        machine = stack.versions()
+        targets = _table(
+            ["target", "measured", "met"],
+            [
+                [name, measured, "n/a" if met is None else ("yes" if met else "**no**")]
+                for name, measured, met in self.targets
+            ],
+        )
+        body = (
+            "# Benchmark report\n\n"
+            f"Written by `make bench` on {datetime.date.today().isoformat()}, commit {machine['commit']}, "
+            f"in {minutes:.1f} minutes; each run lasts {self.seconds:g} s. Every comparison below is runs "
+            "made side by side in the same minutes, read as a ratio: on a shared machine a single figure "
+            "drifts, a ratio holds.\n\n"
+            f"Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory']} of memory, Linux "
+            f"{machine['kernel']}, Docker {machine['docker']}. The load generator, wrk, runs on the same "
+            "machine and takes its share of the same cores.\n\n"
+            "## Performance targets\n\n" + targets + "\n\n" + "\n".join(self.sections)
+        )
+        self.path.write_text(body)

@@ -1,0 +1,194 @@
+"""make bench: a fixed, bounded benchmark of the running stack, written as a report.
+
+    make bench                 # about 5 minutes: bench/report.md and its charts
+    make bench-short           # about 2 minutes, fewer seconds a run: reports/bench/
+
+Every comparison is two or more runs side by side in the same minutes, and is
+reported as a ratio: on a shared, noisy machine a ratio holds where a single
+figure does not. The load generator is wrk, inside the compose network, so that
+what is measured is the tiers and not Docker's port forwarding (which is measured
+once, on its own). CPU time per request comes from each container's cgroup.
+"""
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import stack
+from bench.report import Report
+from bench.stack import Run
+
+EDGE = "http://edge-lb:8080"
+WEB1 = "http://web1:8000"
+PLATFORM_LB = "http://platform-lb:9000"
+CDN = "http://cdn:80"
+WEB_NODES = ["web1", "web2", "web3"]
+# The member pages a run asks for, at random: enough that a flushed cache misses for
+# a while, few enough that a warm cache holds them all.
+MEMBERS = ("/u/user%d", 1, 300)
+
+
+class Bench:
+    def __init__(self, seconds: float, report: Report) -> None:
+        self.seconds = seconds
+        self.report = report
+        self.meter = stack.CpuMeter()
+
+    def run(self, label: str, url: str, **options) -> Run:
+        """One measured run; printed as it finishes, so a long benchmark shows progress."""
+        options.setdefault("seconds", self.seconds)
+        run = stack.wrk(label, url, meter=self.meter, **options)
+        print(
+            f"  {label:<58} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  p95 {run.p95_ms:7.1f} ms"
+            f"  errors {run.errors}",
+            flush=True,
+        )
+        return run
+
+    def warm_up(self, url: str, **options) -> None:
+        stack.wrk("warm-up", url, **{**options, "seconds": min(3.0, self.seconds)})
+
+    # --- 1. The tiers, and what a cached page costs --------------------------------
+    def tiers(self) -> None:
+        token = f"Authorization: Bearer {stack.api_token()}"
+        self.warm_up(f"{EDGE}/")
+        runs = [
+            self.run("trivial view (/healthz), through the edge", f"{EDGE}/healthz"),
+            self.run("newest stories (/), through the edge", f"{EDGE}/"),
+            self.run("a member page (/u/user123), through the edge", f"{EDGE}/u/user123"),
+            self.run("search (/search?q=scale), through the edge", f"{EDGE}/search?q=scale"),
+            self.run(
+                "the platform call behind /, at platform-lb",
+                f"{PLATFORM_LB}/api/v1/stories?limit=30",
+                headers=(token,),
+            ),
+            self.run(
+                "trivial view, host -> published port -> edge",
+                "http://127.0.0.1:8080/healthz",
+                from_host=True,
+            ),
+            self.run(
+                "newest stories, host -> published port -> edge", "http://127.0.0.1:8080/", from_host=True
+            ),
+        ]
+        self.report.tiers(runs)
+
+    # --- 2. Load balancing ---------------------------------------------------------------
+    def load_balancing(self) -> None:
+        """The edge's own cost: with web2 and web3 drained, the edge sends everything to
+        web1, so the same request, straight to web1 or through the edge, differs only by
+        the edge. Then throughput with 1, 2 and 3 nodes in rotation."""
+        try:
+            stack.set_servers("edge-lb", "web", ready=["web1"], drained=["web2", "web3"])
+            pairs = []
+            for path in ("/healthz", "/"):
+                for _ in range(2):  # alternated, so that drift in the machine hits both alike
+                    pairs.append(
+                        (
+                            self.run(f"{path} straight to web1", f"{WEB1}{path}"),
+                            self.run(f"{path} through the edge, web1 alone in rotation", f"{EDGE}{path}"),
+                        )
+                    )
+            scaling = []
+            for count in (1, 2, 3):
+                stack.set_servers("edge-lb", "web", ready=WEB_NODES[:count], drained=WEB_NODES[count:])
+                scaling.append(self.run(f"newest stories through the edge, {count} web node(s)", f"{EDGE}/"))
+        finally:
+            stack.set_servers("edge-lb", "web", ready=WEB_NODES, drained=[])
+        self.report.load_balancing(pairs, scaling)
+
+    # --- 3. The cache ----------------------------------------------------------------------
+    def caching(self) -> None:
+        """Member pages at random among 300: with the cache warm, just flushed, and off.
+        With it off, the same pages again with the read pool on the replica and then on
+        the primary (every read reaches Postgres then)."""
+        runs: list[tuple[Run, float | None]] = []
+        self.warm_up(EDGE, paths=MEMBERS, seconds=self.seconds)
+        for label, prepare in (
+            ("warm cache", lambda: None),
+            ("cache flushed just before", lambda: stack.redis("FLUSHDB")),
+        ):
+            prepare()
+            hits, misses = stack.cache_counts()
+            run = self.run(f"member pages, {label}", EDGE, paths=MEMBERS)
+            after_hits, after_misses = stack.cache_counts()
+            asked = (after_hits - hits) + (after_misses - misses)
+            runs.append((run, (after_hits - hits) / asked if asked else None))
+        read_pool = []
+        try:
+            stack.platform_with_cache(enabled=False)
+            self.warm_up(EDGE, paths=MEMBERS)
+            runs.append(
+                (self.run("member pages, cache off (replica answers reads)", EDGE, paths=MEMBERS), 0.0)
+            )
+            read_pool.append(runs[-1][0])
+            try:
+                stack.haproxy("db-lb", "set server read_pool/replica state maint")
+                stack.haproxy("db-lb", "shutdown sessions server read_pool/replica")
+                self.warm_up(EDGE, paths=MEMBERS)
+                read_pool.append(
+                    self.run("member pages, cache off, primary answers reads", EDGE, paths=MEMBERS)
+                )
+            finally:
+                stack.haproxy("db-lb", "set server read_pool/replica state ready")
+        finally:
+            stack.platform_with_cache(enabled=True)
+        self.report.caching(runs, read_pool)
+
+    # --- 4. The CDN ---------------------------------------------------------------------------
+    def cdn(self) -> None:
+        """A member's picture from the CDN host's copy, and the same picture from the site."""
+        path = stack.picture_path()
+        self.run("warm-up", f"{CDN}/{path}", host="static.localhost", seconds=1)
+        runs = [
+            self.run("a member's picture, from the CDN host", f"{CDN}/{path}", host="static.localhost"),
+            self.run(
+                "the same picture, from the site (edge, web, platform)",
+                f"{EDGE}/{path.removeprefix('media/')}",
+            ),
+        ]
+        self.report.cdn(runs)
+
+
+SECTIONS: dict[str, Callable[[Bench], None]] = {
+    "tiers": Bench.tiers,
+    "load-balancing": Bench.load_balancing,
+    "caching": Bench.caching,
+    "cdn": Bench.cdn,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="length of each measured run (default 10)")
+    parser.add_argument(
+        "--out", type=Path, default=stack.ROOT / "bench", help="where report.md and charts go"
+    )
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
+    args = parser.parse_args()
+    if not stack.healthy_stack():
+        print("The stack is not up and healthy: start it with `make up` first.", file=sys.stderr)
+        return 2
+    report = Report(args.out, seconds=args.seconds)
+    bench = Bench(args.seconds, report)
+    started = time.monotonic()
+    try:
+        for name, section in SECTIONS.items():
+            if args.only and name not in args.only:
+                continue
+            print(f"== {name}", flush=True)
+            section(bench)
+    finally:
+        stack.close_members()
+    report.write(minutes=(time.monotonic() - started) / 60)
+    print(f"\nWrote {report.path}")
+    print(report.headline())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""What the benchmark needs of the running stack: a load generator inside its networks,
+the CPU time of each container, HAProxy's runtime API and the cache's counters.
+
+The load generator is wrk (the `bench` service: the Locust image, on the front and
+back tiers). From inside the compose network the figures are the tiers' own; the
+host's path through Docker's published ports is measured separately, by the same
+wrk on the host's network.
+"""
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.stack import ROOT, Visitor, compose, compose_command, env_value, healthy, png, published
+
+LUA = ROOT / "bench" / "summary.lua"
+TIERS = {
+    "edge": ["edge-lb"],
+    "web": ["web1", "web2", "web3"],
+    "platform-lb": ["platform-lb"],
+    "platform": ["platform1", "platform2"],
+    "cache": ["redis"],
+    "database": ["db-lb", "postgres", "postgres-replica"],
+    "cdn": ["cdn"],
+}
+CONTAINERS = [service for services in TIERS.values() for service in services]
+
+
+@dataclass
+class Run:
+    """One bounded wrk run: what it asked, how it went, and what it cost each container."""
+
+    label: str
+    requests: int
+    seconds: float
+    bad_status: int
+    socket_errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # service -> CPU time during the run
+    busy: float = 0.0  # share of the machine's CPU time in use during the run
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.bad_status + self.socket_errors
+
+    def cpu_per_request(self, tier: str) -> float | None:
+        """Milliseconds of CPU the tier's containers spent per request (None: not measured)."""
+        spent = [self.cpu_ms[service] for service in TIERS[tier] if service in self.cpu_ms]
+        if not spent or not self.requests:
+            return None
+        return sum(spent) / self.requests
+
+
+def container_ids() -> dict[str, str]:
+    ids = {}
+    for line in compose("ps", "--format", "json", *CONTAINERS).stdout.splitlines():
+        row = json.loads(line)
+        ids[row["Service"]] = row["ID"]
+    return ids
+
+
+def _cpu_file(container_id: str) -> Path | None:
+    """Where the host's kernel counts a container's CPU time (cgroup v1 or v2)."""
+    full = subprocess.run(
+        ["docker", "inspect", "--format", "{{.Id}}", container_id], capture_output=True, text=True
+    ).stdout.strip()
+    for path in (
+        Path(f"/sys/fs/cgroup/cpuacct/docker/{full}/cpuacct.usage"),  # v1, cgroupfs driver
+        Path(f"/sys/fs/cgroup/cpu,cpuacct/docker/{full}/cpuacct.usage"),
+        Path(f"/sys/fs/cgroup/system.slice/docker-{full}.scope/cpu.stat"),  # v2, systemd driver
+        Path(f"/sys/fs/cgroup/docker/{full}/cpu.stat"),  # v2, cgroupfs driver
+    ):
+        if path.exists():
+            return path
+    return None
+
+
+def _read_cpu_ms(path: Path) -> float:
+    text = path.read_text()
+    if path.name == "cpuacct.usage":
+        return int(text) / 1e6  # nanoseconds
+    usage = dict(line.split() for line in text.splitlines())
+    return int(usage["usage_usec"]) / 1e3
+
+
+class CpuMeter:
+    """CPU time per container, read from the host's cgroups (not available where Docker
+    runs in a VM, as on Docker Desktop: the report then says so)."""
+
+    def __init__(self) -> None:
+        self.files = {}
+        for service, container_id in container_ids().items():
+            path = _cpu_file(container_id)
+            if path:
+                self.files[service] = path
+
+    def read(self) -> dict[str, float]:
+        readings = {}
+        for service, path in self.files.items():
+            with contextlib.suppress(OSError):  # the container went away (a failover drill)
+                readings[service] = _read_cpu_ms(path)
+        return readings
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def image() -> str:
+    config = json.loads(compose("--profile", "bench", "config", "--format", "json").stdout)
+    return config["services"]["bench"]["image"]
+
+
+def wrk(
+    label: str,
+    url: str,
+    seconds: float,
+    connections: int = 16,
+    host: str = "localhost",
+    headers: tuple[str, ...] = (),
+    paths: tuple[str, int, int] | None = None,
+    from_host: bool = False,
+    meter: CpuMeter | None = None,
+) -> Run:
+    """Load one URL for `seconds` with `connections` kept-alive connections (or, with
+    `paths`, a random one of pattern % first..last) and return what happened."""
+    arguments = ["--threads", "2", "--connections", str(connections), "--duration", f"{seconds:g}s"]
+    arguments += ["--timeout", "10s", "--header", f"Host: {host}"]
+    for header in headers:
+        arguments += ["--header", header]
+    arguments += [url]
+    if paths:
+        arguments += ["--", paths[0], str(paths[1]), str(paths[2])]
+    if from_host:  # the same wrk, on the host's network: through Docker's published ports
+        command = ["docker", "run", "--rm", "--network", "host", "--volume", f"{LUA}:/bench/summary.lua:ro"]
+        command += ["--entrypoint", "wrk", image(), "--script", "/bench/summary.lua", *arguments]
+    else:
+        command = compose_command("--profile", "bench", "run", "--rm", "--no-deps", "-T", "bench", *arguments)
+    cpu_before = meter.read() if meter else {}
+    busy_before = machine_busy()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    busy_after = machine_busy()
+    cpu_after = meter.read() if meter else {}
+    summary = next((line for line in result.stdout.splitlines() if line.startswith("SUMMARY ")), None)
+    if result.returncode != 0 or summary is None:
+        raise RuntimeError(f"wrk {label} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    figures = json.loads(summary.removeprefix("SUMMARY "))
+    return Run(
+        label=label,
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        bad_status=figures["bad_status"],
+        socket_errors=figures["socket_errors"],
+        p50_ms=figures["p50_us"] / 1e3,
+        p95_ms=figures["p95_us"] / 1e3,
+        p99_ms=figures["p99_us"] / 1e3,
+        cpu_ms={
+            service: cpu_after[service] - cpu_before[service]
+            for service in cpu_after
+            if service in cpu_before
+        },
+        busy=(busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]),
+    )
+
+
+def haproxy(balancer: str, command: str) -> str:
+    """Send one command to a balancer's runtime API (loopback inside its container)."""
+    script = f'exec 3<>/dev/tcp/127.0.0.1/9999; echo "{command}" >&3; cat <&3'
+    return compose("exec", "-T", balancer, "bash", "-c", script).stdout
+
+
+def set_servers(balancer: str, backend: str, ready: list[str], drained: list[str]) -> None:
+    """Put servers in rotation, or drain them (no new requests), as `make drain` does."""
+    for server in ready:
+        haproxy(balancer, f"set server {backend}/{server} state ready")
+    for server in drained:
+        haproxy(balancer, f"set server {backend}/{server} state drain")
+
+
+def redis(*command: str) -> str:
+    return compose("exec", "-T", "redis", "redis-cli", "--raw", *command).stdout
+
+
+def cache_counts() -> tuple[int, int]:
+    """(hits, misses) over every named cache, as the platform counts them in Redis."""
+    values = redis("HGETALL", "cache.stats").split()
+    hits = misses = 0
+    for name, count in zip(values[::2], values[1::2], strict=True):
+        if name.endswith(":hits"):
+            hits += int(count)
+        elif name.endswith(":misses"):
+            misses += int(count)
+    return hits, misses
+
+
+def platform_with_cache(enabled: bool) -> None:
+    """Start the platform nodes again with the cache switched on or off (CACHE_ENABLED),
+    and wait until their balancer has both back in rotation."""
+    compose(
+        "up", "--detach", "--no-deps", "--no-build", "--force-recreate", "--wait", "platform1", "platform2",
+        env={"CACHE_ENABLED": "on" if enabled else "off"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if haproxy_servers_up("platform-lb", "platform_pool", ["platform1", "platform2"]):
+            return
+        time.sleep(0.5)
+    raise RuntimeError("the platform nodes are not back in rotation after 60 s")
+
+
+def haproxy_servers_up(balancer: str, backend: str, servers: list[str]) -> bool:
+    rows = haproxy(balancer, "show stat").splitlines()
+    header = rows[0].lstrip("# ").split(",")
+    status = {}
+    for line in rows[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row.get("pxname") == backend:
+            status[row["svname"]] = row["status"]
+    return all(status.get(server) == "UP" for server in servers)
+
+
+def api_token() -> str:
+    return env_value("PLATFORM_API_TOKEN")
+
+
+def versions() -> dict[str, str]:
+    """The machine and the software the figures were measured on."""
+
+    def output(*command: str) -> str:
+        return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+
+    def first(path: str, prefix: str) -> str:
+        line = next((line for line in Path(path).read_text().splitlines() if line.startswith(prefix)), ":?")
+        return line.split(":", 1)[1].strip()
+
+    commit = output("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
+    dirty = output("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no")
+    return {
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "cores": str(os.cpu_count()),
+        "cpu": first("/proc/cpuinfo", "model name"),
+        "memory": f"{int(first('/proc/meminfo', 'MemTotal').split()[0]) / 1024 / 1024:.0f} GiB",
+        "kernel": os.uname().release,
+        "docker": output("docker", "version", "--format", "{{.Server.Version}}"),
+    }
+
+
+def healthy_stack() -> bool:
+    return healthy(*CONTAINERS)
+
+
+# The members the benchmark signs up; closed when it ends (close_members).
+MEMBER_PREFIX = "bench_"
+
+
+def picture_path() -> str:
+    """Sign a new member up through the edge, give them a picture, and return where
+    their page links it on the CDN host (media/u/<member>/avatar?v=<n>)."""
+    edge = f"http://{published('edge-lb', 8080)}"
+    visitor = Visitor(edge).sign_up(f"{MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
+    fields = visitor.form_fields("/settings/profile")
+    visitor.session.post(
+        f"{visitor.edge}/settings/profile",
+        data={**fields, "name": "Bench", "bio": ""},
+        files={"avatar": ("me.png", png((40, 120, 200)), "image/png")},
+        timeout=10,
+    ).raise_for_status()
+    page = visitor.get("/settings/profile").text
+    url = re.search(r'<img class="avatar[^"]*" src="([^"]+)"', page)
+    if not url:
+        raise RuntimeError("the member's picture is not on their settings page")
+    return url[1].split(":", 2)[2].split("/", 1)[1]
+
+
+def close_members() -> None:
+    compose(
+        "run", "--rm", "--no-deps", "-T", "platform1",
+        "python", "manage.py", "close_accounts", "--username-prefix", MEMBER_PREFIX,
+    )  # fmt: skip

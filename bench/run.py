@@ -34,12 +34,12 @@ class Bench:
     def __init__(self, seconds: float, report: Report) -> None:
         self.seconds = seconds
         self.report = report
-        self.meter = stack.CpuMeter()
 
     def run(self, label: str, url: str, **options) -> Run:
-        """One measured run; printed as it finishes, so a long benchmark shows progress."""
+        """One measured run; printed as it finishes, so a long benchmark shows progress.
+        Containers are looked up afresh for each: some sections start them again."""
         options.setdefault("seconds", self.seconds)
-        run = stack.wrk(label, url, meter=self.meter, **options)
+        run = stack.wrk(label, url, meter=stack.CpuMeter(), **options)
         print(
             f"  {label:<58} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  p95 {run.p95_ms:7.1f} ms"
             f"  errors {run.errors}",
@@ -79,18 +79,28 @@ class Bench:
     def load_balancing(self) -> None:
         """The edge's own cost: with web2 and web3 drained, the edge sends everything to
         web1, so the same request, straight to web1 or through the edge, differs only by
-        the edge. Then throughput with 1, 2 and 3 nodes in rotation."""
+        the edge; measured unsaturated (2 connections: the balancer's own latency) and
+        saturated (16: what its share of the two cores costs). Then throughput with 1, 2
+        and 3 nodes in rotation."""
+        pairs: dict[tuple[str, int], list[tuple[Run, Run]]] = {}
         try:
             stack.set_servers("edge-lb", "web", ready=["web1"], drained=["web2", "web3"])
-            pairs = []
             for path in ("/healthz", "/"):
-                for _ in range(2):  # alternated, so that drift in the machine hits both alike
-                    pairs.append(
-                        (
-                            self.run(f"{path} straight to web1", f"{WEB1}{path}"),
-                            self.run(f"{path} through the edge, web1 alone in rotation", f"{EDGE}{path}"),
+                for connections in (2, 16):
+                    for _ in range(3):  # alternated, so that drift in the machine hits both alike
+                        direct = self.run(
+                            f"{path} straight to web1, {connections} connections",
+                            f"{WEB1}{path}",
+                            connections=connections,
+                            seconds=self.seconds / 2,
                         )
-                    )
+                        edge = self.run(
+                            f"{path} through the edge (web1 alone), {connections} connections",
+                            f"{EDGE}{path}",
+                            connections=connections,
+                            seconds=self.seconds / 2,
+                        )
+                        pairs.setdefault((path, connections), []).append((direct, edge))
             scaling = []
             for count in (1, 2, 3):
                 stack.set_servers("edge-lb", "web", ready=WEB_NODES[:count], drained=WEB_NODES[count:])
@@ -176,6 +186,7 @@ def main() -> int:
     report = Report(args.out, seconds=args.seconds)
     bench = Bench(args.seconds, report)
     started = time.monotonic()
+    report.at_rest(*stack.at_rest(min(10.0, args.seconds)))
     try:
         for name, section in SECTIONS.items():
             if args.only and name not in args.only:

@@ -28,8 +28,12 @@ TIERS = {
     "cache": ["redis"],
     "database": ["db-lb", "postgres", "postgres-replica"],
     "cdn": ["cdn"],
+    # Docker's own processes on this host (logs, container plumbing): every line a
+    # container prints goes through them.
+    "docker": ["dockerd", "containerd", "containerd-shim"],
 }
-CONTAINERS = [service for services in TIERS.values() for service in services]
+CONTAINERS = [service for tier, services in TIERS.items() if tier != "docker" for service in services]
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -111,7 +115,23 @@ class CpuMeter:
         for service, path in self.files.items():
             with contextlib.suppress(OSError):  # the container went away (a failover drill)
                 readings[service] = _read_cpu_ms(path)
+        if self.files:  # the host's cgroups are readable, so its processes are too
+            readings |= _docker_processes_ms()
         return readings
+
+
+def _docker_processes_ms() -> dict[str, float]:
+    """CPU time of the Docker daemon's processes on this host, by name (every shim summed)."""
+    spent = dict.fromkeys(TIERS["docker"], 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            name, _, rest = stat.read_text().partition(") ")
+            name = name.split("(", 1)[1]
+            key = "containerd-shim" if name.startswith("containerd-shim") else name
+            if key in spent:
+                fields = rest.split()
+                spent[key] += (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICK  # utime + stime
+    return spent
 
 
 def machine_busy() -> tuple[int, int]:
@@ -119,6 +139,17 @@ def machine_busy() -> tuple[int, int]:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]
     return sum(fields) - idle, sum(fields)
+
+
+def at_rest(seconds: float) -> tuple[float, dict[str, float]]:
+    """With no load: the share of the machine in use, and each container's CPU as a
+    share of one core (health checks, cron jobs, consumers polling)."""
+    meter = CpuMeter()
+    before, busy_before = meter.read(), machine_busy()
+    time.sleep(seconds)
+    after, busy_after = meter.read(), machine_busy()
+    shares = {name: (after[name] - before[name]) / 1000 / seconds for name in after if name in before}
+    return (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]), shares
 
 
 def image() -> str:

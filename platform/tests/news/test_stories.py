@@ -67,15 +67,3 @@ def test_an_edit_shows_in_cached_lists_at_once(ada, django_capture_on_commit_cal
         stories.update_story(story["id"], ada.pk, title="Second title")
     assert stories.newest(5, 0)[0][0]["title"] == "Second title"
 
-
-def test_a_members_stories_are_read_once_and_a_new_one_shows_at_once(
-    author, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        first = stories.create_story(author.pk, "First", "https://example.com/1", "")
-    stories.by_author(author.pk, 20, 0)
-    with django_assert_num_queries(0):
-        assert [story["id"] for story in stories.by_author(author.pk, 20, 0)[0]] == [first["id"]]
-    with django_capture_on_commit_callbacks(execute=True):
-        second = stories.create_story(author.pk, "Second", "https://example.com/2", "")
-    assert [story["id"] for story in stories.by_author(author.pk, 20, 0)[0]] == [second["id"], first["id"]]

@@ -66,4 +66,3 @@ def test_an_edit_shows_in_cached_lists_at_once(ada, django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         stories.update_story(story["id"], ada.pk, title="Second title")
     assert stories.newest(5, 0)[0][0]["title"] == "Second title"
-

@@ -18,7 +18,7 @@ STORIES ?= 100000
 DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
-        fuzz openapi loadtest loadtest-headless bench bench-short profile bench-posting kill stop start pause unpause rolling-restart drain enable \
+        fuzz openapi loadtest loadtest-headless bench bench-short profile kill stop start pause unpause rolling-restart drain enable \
         pause-replay resume-replay rebuild-replica dev \
         offline-images lint clean
 
@@ -136,7 +136,7 @@ loadtest-headless: up ## A bounded Locust run, reports in reports/: make loadtes
 
 # The benchmark (bench/run.py): wrk inside the compose network, CPU from each container's
 # cgroup, every comparison side by side in one run. make bench-short: CI's version.
-bench: $(VENV)/bin/pytest ## Benchmark the running stack: bench/report.md and its charts (about 5 minutes)
+bench: $(VENV)/bin/pytest ## Benchmark the running stack: bench/report.md and its charts (about 10 minutes)
 	OFFLINE="$(OFFLINE)" $(VENV)/bin/python -m bench.run
 
 bench-short: $(VENV)/bin/pytest ## The benchmark in short runs (reports/bench/; CI runs it, figures not asserted)
@@ -157,9 +157,6 @@ profile: .env ## Profile a Python container under whatever load it has: make pro
 	  record --pid 1 --subprocesses --nonblocking --rate 250 --duration $(PROFILE_SECONDS) \
 	  --format $(FORMAT) --output /reports/profile-$(NODE).$(profile-ext)
 	@echo "Profile: reports/profile-$(NODE).$(profile-ext)"
-
-bench-posting: $(VENV)/bin/pytest ## Benchmark: posting as a celebrity vs as a member nobody follows (reports/posting.md)
-	$(VENV)/bin/python loadtest/bench_posting.py --edge http://127.0.0.1:$${EDGE_PORT:-8080}
 
 # Failure drills (README: Break it and watch). NODE is a service name: web2, platform1,
 # postgres-replica, redis, rabbitmq, consumer, cron1... Without one, these would act on

@@ -3,6 +3,7 @@ comparison, each comparison a ratio of runs made side by side; and the issue's
 performance targets, each marked met or not with the figure that decides it."""
 
 import datetime
+import statistics
 from pathlib import Path
 
 import matplotlib
@@ -313,6 +314,83 @@ class Report:
             f"{_ms(cdn.cpu_per_request('web'))} through the CDN.\n\n"
             + self._chart("cdn", "A member's picture: CDN host vs the site", runs)
             + "\n"
+        )
+
+    def fan_out(self, posting: dict[str, list[float]], delivered: list[float], followers: int) -> None:
+        celebrity, nobody = (statistics.median(posting[name]) * 1000 for name in ("celebrity", "nobody"))
+        self.headlines.append(
+            f"posting to {followers:,} followers takes {celebrity / nobody:.2f}x the time of posting to none"
+        )
+        rows = [
+            ["user1, the most followed", f"{followers:,}", f"{celebrity:.0f}",
+             f"{max(posting['celebrity']) * 1000:.0f}"],
+            ["a new member", "0", f"{nobody:.0f}", f"{max(posting['nobody']) * 1000:.0f}"],
+        ]  # fmt: skip
+        figure, axes = plt.subplots(figsize=(8, 2.4))
+        axes.barh(["to none", f"to {followers:,}"], [nobody, celebrity], color="#4c78a8")
+        axes.set_xlabel("POST, median ms")
+        axes.set_title("Posting a story, by followers", fontsize=10)
+        figure.tight_layout()
+        figure.savefig(self.out / "fan-out.png", dpi=100)
+        plt.close(figure)
+        self.sections.append(
+            "## 5. Fan-out\n\n"
+            f"{len(posting['nobody'])} posts each through the site's form, alternating between the demo "
+            "world's most followed member and a new member nobody follows (the posts are deleted after). "
+            "A post writes the story, the author's own timeline entry and the fan-out message in one "
+            "transaction; the followers' timelines are the consumer's job, off-line.\n\n"
+            + _table(["author", "followers", "POST median ms", "POST worst ms"], rows)
+            + f"\n\nPosting to {followers:,} followers: **{celebrity / nobody:.2f}x** the time of posting to "
+            "none. The last follower's timeline had the story a median "
+            f"**{statistics.median(delivered):.2f} s** "
+            f"after the POST began (worst {max(delivered):.2f} s).\n\n![Posting, by followers](fan-out.png)\n"
+        )
+
+    def queues(
+        self, waiting: int, clicks_rate: float, messages: int, relay_rate: float, jobs_rate: float
+    ) -> None:
+        self.headlines.append(f"the click consumer writes {clicks_rate:,.0f} events a second")
+        self.sections.append(
+            "## 6. Queues\n\n"
+            f"- **The click consumer**: {waiting:,} click events published while it was stopped waited in "
+            f"their queue; started again, it wrote them to Postgres at **{clicks_rate:,.0f} events a "
+            "second** (inserts of up to 500, each batch acknowledged once it commits).\n"
+            f"- **The relay**: {messages:,} messages written into the outbox at once were published and "
+            f"deleted at **{relay_rate:,.0f} a second** (from the write, the relay woken by NOTIFY); the "
+            f"job consumer ran them at **{jobs_rate:,.0f} a second** (fan-outs of a story whose author "
+            "nobody follows: the queue's own cost per job).\n\n"
+            "The consumers' rates run from their first batch or job to their last, timed by their own log "
+            "lines, so that neither a process's start nor the broker's statistics interval is counted.\n"
+        )
+
+    def failover(self, results: list[tuple[str, Run, float, float]]) -> None:
+        rows = [
+            [
+                service,
+                f"{run.requests:,}",
+                str(run.errors),
+                f"{down:.1f} s",
+                f"{back:.1f} s",
+                f"{run.p95_ms:.0f}",
+            ]
+            for service, run, down, back in results
+        ]
+        failed = sum(run.errors for _, run, _, _ in results)
+        self.headlines.append(
+            f"{failed} failed requests while a web node, a platform node and the replica were killed"
+        )
+        self.sections.append(
+            "## 7. Failover under load\n\n"
+            "wrk loads the newest stories through the edge (16 connections) while one container is killed "
+            "(`docker compose kill`, as a crash), then started again once its balancer has marked it down. "
+            "Down: seconds from the kill until its balancer marks it DOWN (health checks every second, two "
+            "failures). Back: seconds from its start until it is UP again (two good checks, after the node "
+            "has started).\n\n"
+            + _table(
+                ["killed", "requests", "failed", "marked down after", "back after its start", "p95 ms"], rows
+            )
+            + "\n\nThe system tests assert the zero (tests/test_failover.py); here it is measured under "
+            "wrk's heavier load.\n"
         )
 
     def at_rest(self, busy: float, shares: dict[str, float]) -> None:

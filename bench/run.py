@@ -11,14 +11,18 @@ once, on its own). CPU time per request comes from each container's cgroup.
 """
 
 import argparse
+import statistics
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from bench import stack
 from bench.report import Report
 from bench.stack import Run
+from tests.stack import Visitor
 
 EDGE = "http://edge-lb:8080"
 WEB1 = "http://web1:8000"
@@ -161,12 +165,144 @@ class Bench:
         ]
         self.report.cdn(runs)
 
+    # --- 5. Fan-out: posting costs the same whoever follows ----------------------------------
+    def fan_out(self) -> None:
+        """Posts alternately as the demo world's most followed member and as a new member
+        nobody follows, through the site's form; for the celebrity, how long until the
+        off-line fan-out has reached every follower. The posts are deleted afterwards."""
+        edge = stack.edge_url()
+        celebrity = Visitor(edge).log_in("user1")
+        nobody = Visitor(edge).sign_up(f"{stack.MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
+        posting: dict[str, list[float]] = {"celebrity": [], "nobody": []}
+        delivered: list[float] = []
+        followers = 0
+        posted: list[tuple[Visitor, int]] = []
+        try:
+            for number in range(max(3, int(self.seconds))):
+                for name, member in (("celebrity", celebrity), ("nobody", nobody)):
+                    started = time.perf_counter()
+                    story_id = member.post_story(f"Benchmark post {number}")
+                    posting[name].append(time.perf_counter() - started)
+                    posted.append((member, story_id))
+                    if name == "celebrity":
+                        followers, seconds = self._fanned_out(member, story_id, started)
+                        delivered.append(seconds)
+        finally:
+            for member, story_id in posted:
+                member.submit(f"/s/{story_id}/delete", {}, form_path=f"/s/{story_id}/delete")
+        self.report.fan_out(posting, delivered, followers)
+        print(f"  posting: celebrity {statistics.median(posting['celebrity']) * 1000:.0f} ms, nobody "
+              f"{statistics.median(posting['nobody']) * 1000:.0f} ms; fan-out to {followers} followers "
+              f"{statistics.median(delivered):.2f} s")  # fmt: skip
+
+    @staticmethod
+    def _fanned_out(member: Visitor, story_id: int, started: float) -> tuple[int, float]:
+        """(followers, seconds from the POST until the last one's timeline had the story)."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            progress = member.get(f"/api/stories/{story_id}/fanout").json()
+            if progress["finished_at"]:
+                return progress["followers"], time.perf_counter() - started
+            time.sleep(0.05)
+        raise RuntimeError(f"the fan-out of story {story_id} did not finish in 120 s")
+
+    # --- 6. Queues: how fast the off-line side drains ---------------------------------------
+    def queues(self) -> None:
+        """The click consumer: clicks published while it is stopped wait in their queue;
+        started again, it drains them. The relay: messages written into the outbox at once
+        (fan-outs of a story nobody follows, which cost the job consumer little), published
+        and deleted, then run by the job consumer. Rates come from the consumers' own log
+        lines (Docker's timestamps), from their first batch or task to their last, so that
+        a process's start-up and the broker's 5-second statistics do not count."""
+        story = (
+            Visitor(stack.edge_url())
+            .sign_up(f"{stack.MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
+            .post_story("Quiet")
+        )
+        clicks = 20_000 if self.seconds >= 10 else 5_000
+        stack.compose("stop", "click-consumer")
+        try:
+            waiting = stack.publish_clicks(story, clicks)
+            since = stack.now()
+        finally:
+            stack.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", "click-consumer")
+        _until(lambda: stack.click_count(story) >= clicks, 300)
+        clicks_rate = stack.log_rate("click-consumer", since, r"stored (\d+) clicks")
+
+        messages = 2000 if self.seconds >= 10 else 500
+        since = stack.now()
+        written = time.monotonic()
+        stack.psql(
+            "INSERT INTO jobs_outboxmessage (task, kwargs, created_at, attempts, last_error) "
+            f"SELECT 'jobs.fanout', '{{\"story_id\": {story}}}', now(), 0, '' "
+            f"FROM generate_series(1, {messages}); "
+            "SELECT pg_notify('outbox', '')"
+        )
+        relay_rate = messages / (_until(lambda: stack.outbox_backlog() == 0, 300) - written)
+        ran = r"Task jobs\.fanout\[.*\] succeeded"
+        _until(lambda: stack.log_count("consumer", since, ran) >= messages, 300)
+        jobs_rate = stack.log_rate("consumer", since, ran)
+        print(f"  click consumer {clicks_rate:.0f} events/s ({waiting} waiting), relay {relay_rate:.0f} "
+              f"messages/s, job consumer {jobs_rate:.0f} jobs/s")  # fmt: skip
+        self.report.queues(waiting, clicks_rate, messages, relay_rate, jobs_rate)
+
+    # --- 7. Failover under load -------------------------------------------------------------
+    def failover(self) -> None:
+        """Under wrk's load through the edge, kill a web node, a platform node and the
+        replica in turn: failed requests, seconds until its balancer marks it down, and
+        seconds from its start until it is back in rotation."""
+        drills = [
+            ("web2", "edge-lb", "web", "web2"),
+            ("platform1", "platform-lb", "platform_pool", "platform1"),
+            ("postgres-replica", "db-lb", "read_pool", "replica"),
+        ]
+        results = []
+        for service, balancer, backend, server in drills:
+            results.append((service, *self._drill(service, balancer, backend, server)))
+            print(f"  {service}: {results[-1][1].errors} failed of {results[-1][1].requests}, down after "
+                  f"{results[-1][2]:.1f} s, back {results[-1][3]:.1f} s after its start")  # fmt: skip
+        self.report.failover(results)
+
+    def _drill(self, service: str, balancer: str, backend: str, server: str) -> tuple[Run, float, float]:
+        load_seconds = max(25.0, 2.5 * self.seconds)
+        outcome: dict[str, Run] = {}
+        load = threading.Thread(
+            target=lambda: outcome.setdefault("run", stack.wrk(f"{service} killed", f"{EDGE}/", load_seconds))
+        )
+        load.start()
+        time.sleep(3)
+        killed = time.monotonic()
+        stack.compose("kill", service)
+        try:
+            down = (
+                _until(lambda: stack.server_status(balancer, backend, server).startswith("DOWN"), 30) - killed
+            )
+        finally:
+            started = time.monotonic()
+            stack.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", service)
+        back = _until(lambda: stack.server_status(balancer, backend, server) == "UP", 120) - started
+        load.join()
+        return outcome["run"], down, back
+
+
+def _until(condition: Callable[[], bool], timeout: float) -> float:
+    """Poll until the condition holds; the moment it did (time.monotonic())."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return time.monotonic()
+        time.sleep(0.1)
+    raise RuntimeError(f"not within {timeout:.0f} s")
+
 
 SECTIONS: dict[str, Callable[[Bench], None]] = {
     "tiers": Bench.tiers,
     "load-balancing": Bench.load_balancing,
     "caching": Bench.caching,
     "cdn": Bench.cdn,
+    "fan-out": Bench.fan_out,
+    "queues": Bench.queues,
+    "failover": Bench.failover,
 }
 
 
@@ -174,12 +310,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=10, help="length of each measured run (default 10)")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run (default 10)")
     parser.add_argument(
         "--out", type=Path, default=stack.ROOT / "bench", help="where report.md and charts go"
     )
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
     args = parser.parse_args()
+    if not 1 <= args.seconds <= 600:
+        parser.error("--seconds must be a whole number from 1 to 600")
     if not stack.healthy_stack():
         print("The stack is not up and healthy: start it with `make up` first.", file=sys.stderr)
         return 2

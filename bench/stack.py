@@ -8,6 +8,7 @@ wrk on the host's network.
 """
 
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -17,7 +18,20 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.stack import ROOT, Visitor, compose, compose_command, env_value, healthy, png, published
+import requests
+
+from tests.stack import (
+    ROOT,
+    Visitor,
+    compose,
+    compose_command,
+    env_value,
+    haproxy_status,
+    healthy,
+    png,
+    psql,
+    published,
+)
 
 LUA = ROOT / "bench" / "summary.lua"
 TIERS = {
@@ -170,7 +184,8 @@ def wrk(
 ) -> Run:
     """Load one URL for `seconds` with `connections` kept-alive connections (or, with
     `paths`, a random one of pattern % first..last) and return what happened."""
-    arguments = ["--threads", "2", "--connections", str(connections), "--duration", f"{seconds:g}s"]
+    seconds = max(1, round(seconds))  # wrk takes whole seconds
+    arguments = ["--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s"]
     arguments += ["--timeout", "10s", "--header", f"Host: {host}"]
     for header in headers:
         arguments += ["--header", header]
@@ -323,3 +338,96 @@ def close_members() -> None:
         "run", "--rm", "--no-deps", "-T", "platform1",
         "python", "manage.py", "close_accounts", "--username-prefix", MEMBER_PREFIX,
     )  # fmt: skip
+
+
+def edge_url() -> str:
+    return f"http://{published('edge-lb', 8080)}"
+
+
+def server_status(balancer: str, backend: str, server: str) -> str:
+    """UP, DOWN, MAINT...: a server as its balancer sees it (its published stats page)."""
+    try:
+        return haproxy_status(f"http://{published(balancer, 8404)}", backend).get(server, "?")
+    except requests.RequestException:
+        return "?"
+
+
+def queue_depth(queue: str) -> int:
+    """Messages waiting in a RabbitMQ queue (its management API)."""
+    api = f"http://{published('rabbitmq', 15672)}/api/queues/%2F/{queue}"
+    auth = (env_value("RABBITMQ_USER"), env_value("RABBITMQ_PASSWORD"))
+    return int(requests.get(api, auth=auth, timeout=5).json().get("messages", 0))
+
+
+def outbox_backlog() -> int:
+    return int(psql("SELECT count(*) FROM jobs_outboxmessage"))
+
+
+PUBLISH_CLICKS = """
+import json, time
+import pika
+from django.conf import settings
+from jobqueue import CLICKS_QUEUE
+from news import clicks
+
+amqp = pika.BlockingConnection(pika.URLParameters(settings.BROKER_URL))
+channel = amqp.channel()
+clicks.declare(channel)
+persistent = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+for _ in range({count}):
+    event = clicks.event({story}, None, "bench.example")
+    channel.basic_publish("", CLICKS_QUEUE, json.dumps(event).encode(), persistent)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    waiting = channel.queue_declare(CLICKS_QUEUE, passive=True).method.message_count
+    if waiting >= {count}:
+        break
+    time.sleep(0.1)
+print(waiting)
+amqp.close()
+"""
+
+
+def publish_clicks(story: int, count: int) -> int:
+    """Put `count` click events for a story on the clicks queue, as the web tier's clicks
+    would, from a platform container; the number waiting in the queue after."""
+    code = PUBLISH_CLICKS.format(story=story, count=count)
+    published = compose("exec", "-T", "platform1", "python", "manage.py", "shell", "-c", code)
+    return int(published.stdout.split()[-1])
+
+
+def click_count(story: int) -> int:
+    return int(psql(f"SELECT count(*) FROM news_click WHERE story_id = {int(story)}"))
+
+
+def now() -> str:
+    """The time now, as `docker compose logs --since` takes it."""
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _log_lines(service: str, since: str, pattern: str) -> list[tuple[float, re.Match]]:
+    """(time, match) for each of the service's log lines since `since` that match."""
+    logs = compose("logs", "--no-color", "--no-log-prefix", "--timestamps", "--since", since, service).stdout
+    found = []
+    for line in logs.splitlines():
+        stamp, _, text = line.partition(" ")
+        if match := re.search(pattern, text):
+            # Docker stamps nanoseconds; datetime takes microseconds.
+            stamp = re.sub(r"(\.\d{6})\d*", r"\1", stamp)
+            found.append((datetime.datetime.fromisoformat(stamp).timestamp(), match))
+    return found
+
+
+def log_count(service: str, since: str, pattern: str) -> int:
+    return len(_log_lines(service, since, pattern))
+
+
+def log_rate(service: str, since: str, pattern: str) -> float:
+    """Items a second between a service's first and last matching log lines: each line
+    counts its first group if the pattern has one, else one item. The first line's
+    items are not counted (the clock starts when it is written)."""
+    lines = _log_lines(service, since, pattern)
+    if len(lines) < 2:
+        raise RuntimeError(f"{service} logged {len(lines)} matching lines: too few to time")
+    items = [int(match.group(1)) if match.groups() else 1 for _, match in lines]
+    return sum(items[1:]) / max(lines[-1][0] - lines[0][0], 1e-3)

@@ -145,7 +145,11 @@ bench-short: $(VENV)/bin/pytest ## The benchmark in short runs (reports/bench/; 
 # py-spy (in the load generators' image) joins the container's process namespace with
 # the one capability it needs, samples every gunicorn worker without pausing them, and
 # writes a flame graph (FORMAT=speedscope or raw for the other formats py-spy knows).
+# --gil keeps only samples of a thread holding the GIL: the Python that costs CPU. Without
+# it, gunicorn's threads waiting to take the GIL back after a socket call show up as time
+# spent in that call (PROFILE_FLAGS= to see every thread, waits included).
 PROFILE_SECONDS ?= 20
+PROFILE_FLAGS ?= --gil
 FORMAT ?= flamegraph
 profile-ext = $(if $(filter flamegraph,$(FORMAT)),svg,$(if $(filter speedscope,$(FORMAT)),json,txt))
 profile: .env ## Profile a Python container under whatever load it has: make profile NODE=web1 (reports/)
@@ -154,7 +158,7 @@ profile: .env ## Profile a Python container under whatever load it has: make pro
 	docker run --rm --pid "container:$$($(COMPOSE) ps -q $(NODE))" --cap-add SYS_PTRACE --user root \
 	  --volume "$(CURDIR)/reports:/reports" --entrypoint py-spy \
 	  "$$($(COMPOSE) --profile bench config --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["services"]["bench"]["image"])')" \
-	  record --pid 1 --subprocesses --nonblocking --rate 250 --duration $(PROFILE_SECONDS) \
+	  record --pid 1 --subprocesses --nonblocking --rate 250 --duration $(PROFILE_SECONDS) $(PROFILE_FLAGS) \
 	  --format $(FORMAT) --output /reports/profile-$(NODE).$(profile-ext)
 	@echo "Profile: reports/profile-$(NODE).$(profile-ext)"
 

@@ -91,9 +91,12 @@ def _page(ids: list[int], limit: int) -> Page:
 
 def newest(limit: int, offset: int) -> Page:
     key = f"newest.{cache.generation('story-list')}.{limit}.{offset}"
-    query = Story.objects.order_by("-created_at", "-id").values_list("pk", flat=True)
-    ids = cached_ids("newest", key, LIST_FRESH, lambda: list(query[offset : offset + limit + 1]))
-    return _page(ids, limit)
+
+    def compute() -> list[int]:  # built only on a miss: building a queryset costs as much as a hit
+        query = Story.objects.order_by("-created_at", "-id").values_list("pk", flat=True)
+        return list(query[offset : offset + limit + 1])
+
+    return _page(cached_ids("newest", key, LIST_FRESH, compute), limit)
 
 
 def search(query: str, limit: int, offset: int) -> Page:

@@ -3,6 +3,7 @@ comparison, each comparison a ratio of runs made side by side; and the issue's
 performance targets, each marked met or not with the figure that decides it."""
 
 import datetime
+import os
 import statistics
 from pathlib import Path
 
@@ -389,8 +390,12 @@ class Report:
             + _table(
                 ["killed", "requests", "failed", "marked down after", "back after its start", "p95 ms"], rows
             )
-            + "\n\nThe system tests assert the zero (tests/test_failover.py); here it is measured under "
-            "wrk's heavier load.\n"
+            + "\n\nA request the dead node had not answered yet is replayed on another node (HAProxy's "
+            "layer-7 retries, GETs only). A response the node was already sending when it died cannot be: "
+            "the edge has passed its first bytes on, and the client sees a cut response (the edge logs it "
+            "with the termination flags `SD`). Under wrk's 16 busy connections a kill can land inside one; "
+            "the system tests (tests/test_failover.py) assert no failure under Locust's lighter load, "
+            "and that a node stopped gracefully (`make stop`, `make rolling-restart`) fails nothing.\n"
         )
 
     def at_rest(self, busy: float, shares: dict[str, float]) -> None:
@@ -406,6 +411,15 @@ class Report:
     # --- the whole report ---------------------------------------------------------------------
     def headline(self) -> str:
         return "Headlines: " + "; ".join(self.headlines) + "."
+
+    def _why_not_met(self) -> str:
+        if all(met is not False for _, _, met in self.targets):
+            return ""
+        profiles = os.path.relpath(stack.ROOT / "bench" / "where-the-time-goes.md", self.out)
+        return (
+            f"Where a page's time goes, and why the targets not met cannot be on this machine: "
+            f"[{Path(profiles).name}]({profiles}) (the profiles, and what would come next).\n\n"
+        )
 
     def write(self, minutes: float) -> None:
         machine = stack.versions()
@@ -429,6 +443,7 @@ class Report:
             + "## Performance targets\n\n"
             + targets
             + "\n\n"
+            + self._why_not_met()
             + "\n".join(self.sections)
         )
         self.path.write_text(body)

@@ -1,6 +1,7 @@
 """Template filters for platform records, which arrive as JSON (dates are ISO strings),
-and the write key of a form."""
+the write key of a form, and the addresses of the site's fixed pages."""
 
+import functools
 import uuid
 from datetime import datetime
 
@@ -22,6 +23,19 @@ def write_key() -> SafeString:
     """A hidden field naming this one filling-in of a form: sent again (a double click,
     a retry after an error page), the form's write happens once (web.middleware)."""
     return format_html('<input type="hidden" name="{}" value="{}">', WRITE_KEY_FIELD, uuid.uuid4().hex)
+
+
+@register.simple_tag
+def link(name: str) -> str:
+    """`{% url name %}` for a view that takes no arguments, resolved once per process:
+    the navigation's dozen `{% url %}` tags were a tenth of a cached page's CPU
+    (bench/where-the-time-goes.md), and these addresses never change while it runs."""
+    return _fixed_address(name)
+
+
+@functools.cache
+def _fixed_address(name: str) -> str:
+    return reverse(name)
 
 
 @register.filter

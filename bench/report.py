@@ -417,8 +417,8 @@ class Report:
             return ""
         profiles = os.path.relpath(stack.ROOT / "bench" / "where-the-time-goes.md", self.out)
         return (
-            f"Where a page's time goes, and why the targets not met cannot be on this machine: "
-            f"[{Path(profiles).name}]({profiles}) (the profiles, and what would come next).\n\n"
+            f"Where a page's time goes, why each target not met is not met here, and what would come next: "
+            f"[{Path(profiles).name}]({profiles}) (from py-spy's profiles).\n\n"
         )
 
     def write(self, minutes: float) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from bench import stack
 from bench.report import Report
 from bench.stack import Run
-from tests.stack import Visitor
+from tests.stack import Visitor, wait_for
 
 EDGE = "http://edge-lb:8080"
 WEB1 = "http://web1:8000"
@@ -198,13 +198,11 @@ class Bench:
     @staticmethod
     def _fanned_out(member: Visitor, story_id: int, started: float) -> tuple[int, float]:
         """(followers, seconds from the POST until the last one's timeline had the story)."""
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            progress = member.get(f"/api/stories/{story_id}/fanout").json()
-            if progress["finished_at"]:
-                return progress["followers"], time.perf_counter() - started
-            time.sleep(0.05)
-        raise RuntimeError(f"the fan-out of story {story_id} did not finish in 120 s")
+        progress = wait_for(
+            lambda: (done := member.get(f"/api/stories/{story_id}/fanout").json())["finished_at"] and done,
+            timeout=120, interval=0.05, what=f"the fan-out of story {story_id}",
+        )  # fmt: skip
+        return progress["followers"], time.perf_counter() - started
 
     # --- 6. Queues: how fast the off-line side drains ---------------------------------------
     def queues(self) -> None:
@@ -226,8 +224,8 @@ class Bench:
             since = stack.now()
         finally:
             stack.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", "click-consumer")
-        _until(lambda: stack.click_count(story) >= clicks, 300)
-        clicks_rate = stack.log_rate("click-consumer", since, r"stored (\d+) clicks")
+        wait_for(lambda: stack.click_count(story) >= clicks, 300, interval=0.1, what="every click stored")
+        clicks_rate = stack.rate(stack.log_lines("click-consumer", since, r"stored (\d+) clicks"))
 
         messages = 2000 if self.seconds >= 10 else 500
         since = stack.now()
@@ -238,10 +236,14 @@ class Bench:
             f"FROM generate_series(1, {messages}); "
             "SELECT pg_notify('outbox', '')"
         )
-        relay_rate = messages / (_until(lambda: stack.outbox_backlog() == 0, 300) - written)
+        wait_for(lambda: stack.outbox_backlog() == 0, 300, interval=0.1, what="the outbox relayed")
+        relay_rate = messages / (time.monotonic() - written)
         ran = r"Task jobs\.fanout\[.*\] succeeded"
-        _until(lambda: stack.log_count("consumer", since, ran) >= messages, 300)
-        jobs_rate = stack.log_rate("consumer", since, ran)
+        jobs = wait_for(
+            lambda: len(lines := stack.log_lines("consumer", since, ran)) >= messages and lines,
+            timeout=300, interval=0.5, what=f"the job consumer to run {messages} jobs",
+        )  # fmt: skip
+        jobs_rate = stack.rate(jobs)
         print(f"  click consumer {clicks_rate:.0f} events/s ({waiting} waiting), relay {relay_rate:.0f} "
               f"messages/s, job consumer {jobs_rate:.0f} jobs/s")  # fmt: skip
         self.report.queues(waiting, clicks_rate, messages, relay_rate, jobs_rate)
@@ -258,9 +260,10 @@ class Bench:
         ]
         results = []
         for service, balancer, backend, server in drills:
-            results.append((service, *self._drill(service, balancer, backend, server)))
-            print(f"  {service}: {results[-1][1].errors} failed of {results[-1][1].requests}, down after "
-                  f"{results[-1][2]:.1f} s, back {results[-1][3]:.1f} s after its start")  # fmt: skip
+            run, down, back = self._drill(service, balancer, backend, server)
+            results.append((service, run, down, back))
+            print(f"  {service}: {run.errors} failed of {run.requests}, down after {down:.1f} s, back "
+                  f"{back:.1f} s after its start")  # fmt: skip
         self.report.failover(results)
 
     def _drill(self, service: str, balancer: str, backend: str, server: str) -> tuple[Run, float, float]:
@@ -274,25 +277,21 @@ class Bench:
         killed = time.monotonic()
         stack.compose("kill", service)
         try:
-            down = (
-                _until(lambda: stack.server_status(balancer, backend, server).startswith("DOWN"), 30) - killed
-            )
+            wait_for(
+                lambda: stack.server_status(balancer, backend, server).startswith("DOWN"),
+                timeout=30, interval=0.1, what=f"{balancer} to mark {server} down",
+            )  # fmt: skip
+            down = time.monotonic() - killed
         finally:
             started = time.monotonic()
             stack.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", service)
-        back = _until(lambda: stack.server_status(balancer, backend, server) == "UP", 120) - started
+        wait_for(
+            lambda: stack.server_status(balancer, backend, server) == "UP",
+            timeout=120, interval=0.1, what=f"{server} back in {balancer}",
+        )  # fmt: skip
+        back = time.monotonic() - started
         load.join()
         return outcome["run"], down, back
-
-
-def _until(condition: Callable[[], bool], timeout: float) -> float:
-    """Poll until the condition holds; the moment it did (time.monotonic())."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return time.monotonic()
-        time.sleep(0.1)
-    raise RuntimeError(f"not within {timeout:.0f} s")
 
 
 SECTIONS: dict[str, Callable[[Bench], None]] = {

@@ -18,8 +18,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from tests.stack import (
     ROOT,
     Visitor,
@@ -317,8 +315,7 @@ MEMBER_PREFIX = "bench_"
 def picture_path() -> str:
     """Sign a new member up through the edge, give them a picture, and return where
     their page links it on the CDN host (media/u/<member>/avatar?v=<n>)."""
-    edge = f"http://{published('edge-lb', 8080)}"
-    visitor = Visitor(edge).sign_up(f"{MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
+    visitor = Visitor(edge_url()).sign_up(f"{MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
     fields = visitor.form_fields("/settings/profile")
     visitor.session.post(
         f"{visitor.edge}/settings/profile",
@@ -346,17 +343,7 @@ def edge_url() -> str:
 
 def server_status(balancer: str, backend: str, server: str) -> str:
     """UP, DOWN, MAINT...: a server as its balancer sees it (its published stats page)."""
-    try:
-        return haproxy_status(f"http://{published(balancer, 8404)}", backend).get(server, "?")
-    except requests.RequestException:
-        return "?"
-
-
-def queue_depth(queue: str) -> int:
-    """Messages waiting in a RabbitMQ queue (its management API)."""
-    api = f"http://{published('rabbitmq', 15672)}/api/queues/%2F/{queue}"
-    auth = (env_value("RABBITMQ_USER"), env_value("RABBITMQ_PASSWORD"))
-    return int(requests.get(api, auth=auth, timeout=5).json().get("messages", 0))
+    return haproxy_status(f"http://{published(balancer, 8404)}", backend).get(server, "?")
 
 
 def outbox_backlog() -> int:
@@ -405,7 +392,7 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
 
 
-def _log_lines(service: str, since: str, pattern: str) -> list[tuple[float, re.Match]]:
+def log_lines(service: str, since: str, pattern: str) -> list[tuple[float, re.Match]]:
     """(time, match) for each of the service's log lines since `since` that match."""
     logs = compose("logs", "--no-color", "--no-log-prefix", "--timestamps", "--since", since, service).stdout
     found = []
@@ -418,16 +405,11 @@ def _log_lines(service: str, since: str, pattern: str) -> list[tuple[float, re.M
     return found
 
 
-def log_count(service: str, since: str, pattern: str) -> int:
-    return len(_log_lines(service, since, pattern))
-
-
-def log_rate(service: str, since: str, pattern: str) -> float:
-    """Items a second between a service's first and last matching log lines: each line
-    counts its first group if the pattern has one, else one item. The first line's
-    items are not counted (the clock starts when it is written)."""
-    lines = _log_lines(service, since, pattern)
+def rate(lines: list[tuple[float, re.Match]]) -> float:
+    """Items a second between the first and last of log_lines(): each line counts its
+    pattern's first group if it has one, else one item. The first line's items are not
+    counted (the clock starts when it is written)."""
     if len(lines) < 2:
-        raise RuntimeError(f"{service} logged {len(lines)} matching lines: too few to time")
+        raise RuntimeError(f"{len(lines)} matching log lines: too few to time")
     items = [int(match.group(1)) if match.groups() else 1 for _, match in lines]
     return sum(items[1:]) / max(lines[-1][0] - lines[0][0], 1e-3)

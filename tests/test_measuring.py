@@ -9,14 +9,13 @@ import time
 
 import requests
 
-from stack import ROOT, make, published
+from stack import ROOT, make
 
 PROFILE = ROOT / "reports" / "profile-web1.txt"
 
 
-def test_make_profile_samples_the_python_of_a_node_under_load(stack):
+def test_make_profile_samples_the_python_of_a_node_under_load(edge):
     PROFILE.unlink(missing_ok=True)
-    edge = f"http://{published('edge-lb', 8080)}"
     stop = threading.Event()
 
     def load() -> None:

@@ -7,7 +7,7 @@ import re
 import uuid
 
 import pytest
-import requests
+from urllib3.exceptions import ProtocolError
 
 from web.middleware import READ_AFTER_COOKIE
 from web.platform_client import LSN, READ_AFTER_HEADER, platform
@@ -31,13 +31,13 @@ def test_reading_sets_no_cookie(member, login):
 def sent(monkeypatch) -> list:
     """The read-after position of every call this process makes to the platform."""
     positions = []
-    original = platform.session.request
+    original = platform.nodes.send
 
-    def spy(method, url, headers=None, **kwargs):
-        positions.append((headers or {}).get(READ_AFTER_HEADER))
-        return original(method, url, headers=headers, **kwargs)
+    def spy(method, path, headers, **kwargs):
+        positions.append(headers.get(READ_AFTER_HEADER))
+        return original(method, path, headers=headers, **kwargs)
 
-    monkeypatch.setattr(platform.session, "request", spy)
+    monkeypatch.setattr(platform.nodes, "send", spy)
     return positions
 
 
@@ -65,12 +65,12 @@ class LosesTheFirstAnswer:
         self.nodes = nodes
         self.writes = 0
 
-    def send(self, session, method: str, path: str, **kwargs):
-        response = self.nodes.send(session, method, path, **kwargs)
+    def send(self, method: str, path: str, **kwargs):
+        response = self.nodes.send(method, path, **kwargs)
         if method != "GET":
             self.writes += 1
             if self.writes == 1:
-                raise requests.ConnectionError("connection reset before the answer arrived")
+                raise ProtocolError("connection reset before the answer arrived")
         return response
 
 

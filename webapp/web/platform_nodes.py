@@ -33,14 +33,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pybreaker
-import requests
+import urllib3
 from django.core.exceptions import ImproperlyConfigured
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
 SAFE_METHODS = ("GET", "HEAD")
 FAILURES_TO_OPEN = 2
 SECONDS_OPEN = 2.0
 LOOKUP_EVERY_SECONDS = 1.0
+# Keep-alive connections kept per address: one per gunicorn thread is enough; a call
+# that finds them all busy opens another and closes it afterwards.
+CONNECTIONS_KEPT = 8
+
+
+class NoNodeAnswered(HTTPError):
+    """Every node of the pool was down, skipped or failed the call."""
+
+
+def _send(http: urllib3.PoolManager | urllib3.HTTPConnectionPool, method: str, url: str, **kwargs: Any):
+    # retries=False: a failure is raised as it happened (the caller decides what to
+    # send again, and where); the platform never redirects.
+    return http.urlopen(method, url, retries=False, redirect=False, **kwargs)
 
 
 class Balancer:
@@ -50,9 +63,10 @@ class Balancer:
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
+        self.pool = urllib3.connection_from_url(self.url, maxsize=CONNECTIONS_KEPT)
 
-    def send(self, session: requests.Session, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return session.request(method, f"{self.url}{path}", **kwargs)
+    def send(self, method: str, path: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
+        return _send(self.pool, method, path, **kwargs)
 
     def state(self) -> dict:
         return {"mode": self.mode, "address": self.url}
@@ -102,12 +116,9 @@ def replayable(method: str, headers: dict[str, str]) -> bool:
     return method in SAFE_METHODS or "Idempotency-Key" in headers
 
 
-def never_sent(error: requests.RequestException) -> bool:
+def never_sent(error: HTTPError) -> bool:
     """Whether a request surely never reached a node: no connection was made."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, NewConnectionError)
+    return isinstance(error, (ConnectTimeoutError, NewConnectionError))
 
 
 class SmartPool:
@@ -119,6 +130,8 @@ class SmartPool:
         if not urls:
             raise ImproperlyConfigured("The smart client needs PLATFORM_NODES, the platform nodes' URLs.")
         self.nodes = [Node(url) for url in urls]
+        # Connections by address (a node's address changes when its container is replaced).
+        self.http = urllib3.PoolManager(maxsize=CONNECTIONS_KEPT)
         self._turn = itertools.count()
         self._lock = threading.Lock()
         self._looking_up_in: int | None = None  # the process whose lookup threads run
@@ -144,7 +157,7 @@ class SmartPool:
             node.look_up()
             time.sleep(LOOKUP_EVERY_SECONDS)
 
-    def send(self, session: requests.Session, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def send(self, method: str, path: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
         """Call the next node in turn; on failure, the following ones (see the module)."""
         self._keep_looking_up()
         first = next(self._turn) % len(self.nodes)
@@ -152,19 +165,19 @@ class SmartPool:
         error: Exception | None = None
         for node in self.nodes[first:] + self.nodes[:first]:
             if node.address is None:  # its name never resolved yet (HAProxy: `init-addr none`)
-                error = error or requests.ConnectionError(f"{node.name}: no address known yet")
+                error = error or NoNodeAnswered(f"{node.name}: no address known yet")
                 continue
             try:
                 return node.breaker.call(
-                    session.request, method, node.url(path), headers={**headers, "Host": node.name}, **kwargs
+                    _send, self.http, method, node.url(path), headers={**headers, "Host": node.name}, **kwargs
                 )
             except pybreaker.CircuitBreakerError as exc:  # open: skipped, nothing sent
                 error = error or exc
-            except requests.RequestException as exc:
+            except HTTPError as exc:
                 if not replayable(method, headers) and not never_sent(exc):
                     raise
                 error = exc
-        raise requests.ConnectionError(f"no platform node answered: {error}") from error
+        raise NoNodeAnswered(f"no platform node answered: {error}") from error
 
     def state(self) -> dict:
         return {"mode": self.mode, "nodes": [node.state() for node in self.nodes]}

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.operation import Operation
 
 from news.api import analytics, errors, exports, follows, members, ops, stories, timelines
+from news.api.renderer import ORJSONRenderer
 
 
 class PlatformAPI(NinjaAPI):
@@ -30,6 +31,7 @@ api = PlatformAPI(
         "sent again with the same key, it happens once and answers as the first time."
     ),
     urls_namespace="api-v1",
+    renderer=ORJSONRenderer(),
 )
 errors.install(api)
 for resource in (members, follows, stories, timelines, exports, analytics, ops):

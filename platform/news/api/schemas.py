@@ -50,7 +50,14 @@ class StoryPage(BaseModel):
     has_more: bool
 
 
-def story_page(result: tuple[list[dict], bool], page: Page) -> dict:
-    """A StoryPage from a domain page (news.stories.Page) and the page asked for."""
+def story_page(result: tuple[list[dict], bool], page: Page) -> StoryPage:
+    """A StoryPage from a domain page (news.stories.Page) and the page asked for.
+
+    Validated here, once: ninja passes an instance of a route's response model
+    through as it is, where it would validate a dict a second time, wrapped in a
+    Django-aware Schema of its own (5% of a platform node serving pages).
+    """
     items, has_more = result
-    return {"items": items, "limit": page.limit, "offset": page.offset, "has_more": has_more}
+    return StoryPage.model_validate(
+        {"items": items, "limit": page.limit, "offset": page.offset, "has_more": has_more}
+    )

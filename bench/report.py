@@ -88,7 +88,7 @@ class Report:
 
     # --- sections --------------------------------------------------------------------------
     def tiers(self, runs: list[Run]) -> None:
-        trivial, newest, member, search, platform_call, host_trivial, host_newest = runs
+        trivial, newest, member, search, platform_call, platform_trivial, host_trivial, host_newest = runs
         cached_ratio = newest.rps / trivial.rps
         member_ratio = member.rps / trivial.rps
         web_cpu = newest.cpu_per_request("web")
@@ -120,7 +120,7 @@ class Report:
                 _ms(run.cpu_per_request(tier))
                 for tier in ("edge", "web", "platform-lb", "platform", "cache", "database", "docker")
             ]
-            for run in runs[:5]
+            for run in runs[:6]
         ]
         self.sections.append(
             "## 1. The tiers, measured from inside\n\n"
@@ -140,11 +140,24 @@ class Report:
             + "\n\n- A cached page (newest stories) costs "
             f"**{trivial.rps / newest.rps:.1f}x** a trivial view; "
             f"a member page **{trivial.rps / member.rps:.1f}x**.\n"
-            "- Through the host's published port, the trivial view runs at "
+            + self._platform_floor(newest, platform_trivial)
+            + "- Through the host's published port, the trivial view runs at "
             f"**{host_trivial.rps / trivial.rps:.2f}x** the throughput measured inside "
             f"(p50 {host_trivial.p50_ms:.1f} ms against {trivial.p50_ms:.1f} ms), "
             f"and a cached page at **{host_newest.rps / newest.rps:.2f}x**: that is what Docker's port "
             "forwarding costs, and why the other figures are measured inside.\n"
+        )
+
+    @staticmethod
+    def _platform_floor(newest: Run, platform_trivial: Run) -> str:
+        """What a platform node spends before any view runs, against a cached page's platform CPU."""
+        floor, page = platform_trivial.cpu_per_request("platform"), newest.cpu_per_request("platform")
+        if floor is None or page is None:
+            return ""
+        return (
+            f"- A bare request at a platform node (its /healthz: gunicorn, Django and its middlewares, "
+            f"no work of the application) costs **{_ms(floor)}** of CPU; the platform tier spends "
+            f"{_ms(page)} per cached page, so {_ms(page - floor)} is the API's own work.\n"
         )
 
     def load_balancing(self, pairs: dict[tuple[str, int], list[tuple[Run, Run]]], scaling: list[Run]) -> None:

@@ -68,6 +68,7 @@ class Bench:
                 f"{PLATFORM_LB}/api/v1/stories?limit=30",
                 headers=(token,),
             ),
+            self.run("the platform's trivial view (/healthz), at platform-lb", f"{PLATFORM_LB}/healthz"),
             self.run(
                 "trivial view, host -> published port -> edge",
                 "http://127.0.0.1:8080/healthz",

@@ -10,19 +10,21 @@
 - Hits and misses are counted per named cache, in the same round trip as the read.
 - Hot lists (a page of newest stories, a search) are cached without a stampede
   (`cached_ids`).
+- Values are JSON, written and read by orjson: decoding a page's records with the
+  standard library was a twentieth of a platform node's CPU.
 
 The cache Redis evicts least-recently-used keys (allkeys-lru), so nothing here may
 be needed for correctness: the stampede locks live in Postgres.
 """
 
 import hashlib
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 from django.db import connection, transaction
@@ -64,6 +66,11 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 """
+
+
+def _versioned(record: dict, ttl: int) -> list:
+    """_SET_IF_NEWER's arguments for a versioned record."""
+    return [orjson.dumps(record), record["version"], ttl]
 
 
 class _Connection(redis.Connection):
@@ -111,25 +118,25 @@ class Cache:
     def get(self, cache_name: str, key: str) -> Any | None:
         """The cached value, or None on a miss (or when the cache is down)."""
         raw = self._call(self._get_and_count, keys=[key, STATS_KEY], args=[cache_name])
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else orjson.loads(raw)
 
     def get_many(self, cache_name: str, keys: list[str]) -> dict[str, Any]:
         """The cached values of `keys` that are present (all misses when the cache is down)."""
         if not keys:
             return {}
         raw = self._call(self._get_many_and_count, keys=[*keys, STATS_KEY], args=[cache_name]) or []
-        return {key: json.loads(value) for key, value in zip(keys, raw, strict=False) if value is not None}
+        return {key: orjson.loads(value) for key, value in zip(keys, raw, strict=False) if value is not None}
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        self._call(self.client.set, key, json.dumps(value), ex=ttl)
+        self._call(self.client.set, key, orjson.dumps(value), ex=ttl)
 
     def add(self, key: str, value: Any, ttl: int) -> None:
         """Set unless the key is there already (SET NX)."""
-        self._call(self.client.set, key, json.dumps(value), ex=ttl, nx=True)
+        self._call(self.client.set, key, orjson.dumps(value), ex=ttl, nx=True)
 
     def set_if_newer(self, key: str, record: dict, ttl: int) -> None:
         """Write-through / read-through fill of a versioned record."""
-        self._call(self._set_if_newer, keys=[key], args=[json.dumps(record), record["version"], ttl])
+        self._call(self._set_if_newer, keys=[key], args=_versioned(record, ttl))
 
     def set_many_if_newer(self, records: dict[str, dict], ttl: int) -> None:
         """Fill many versioned records in one round trip (a pipeline)."""
@@ -139,7 +146,7 @@ class Cache:
         def fill() -> None:
             pipe = self.client.pipeline(transaction=False)
             for key, record in records.items():
-                self._set_if_newer(keys=[key], args=[json.dumps(record), record["version"], ttl], client=pipe)
+                self._set_if_newer(keys=[key], args=_versioned(record, ttl), client=pipe)
             pipe.execute()
 
         self._call(fill)

@@ -1,8 +1,8 @@
 """Page numbers from the query string, and the links to the pages around one."""
 
 import hashlib
-import json
 
+import orjson
 from django.http import HttpRequest
 
 from web.errors import BadRequest
@@ -47,4 +47,4 @@ def digest(items: list[dict]) -> str:
     """What names a rendered list of stories: a hash of everything it shows, so the same
     stories, with the same titles and authors' names, render once per process
     (templates/web/_stories.html), and any edit makes a new one."""
-    return hashlib.blake2b(json.dumps(items, sort_keys=True).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(orjson.dumps(items, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()

@@ -20,7 +20,6 @@ has that write.
 """
 
 import hashlib
-import json as _json
 import re
 import threading
 import time
@@ -28,6 +27,7 @@ import uuid
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+import orjson
 import urllib3
 from django.conf import settings
 from urllib3.exceptions import HTTPError
@@ -161,7 +161,7 @@ class PlatformClient:
         if response.status == 204:
             return None
         try:
-            return _json.loads(response.data)
+            return orjson.loads(response.data)
         except ValueError as exc:
             raise PlatformUnavailable(f"{method} {path}: not JSON") from exc
 
@@ -193,7 +193,7 @@ class PlatformClient:
             pauses = RETRY_PAUSES
         body = None
         if json is not None:
-            body = _json.dumps(json).encode()
+            body = orjson.dumps(json)
             headers["Content-Type"] = "application/json"
         elif files:
             body, headers["Content-Type"] = urllib3.encode_multipart_formdata(files)
@@ -228,7 +228,7 @@ class PlatformClient:
     @staticmethod
     def _refuse(response: urllib3.BaseHTTPResponse) -> None:
         try:
-            body = _json.loads(response.data)
+            body = orjson.loads(response.data)
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}

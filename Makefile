@@ -10,7 +10,7 @@ SHELL := /bin/bash
 OFFLINE ?=
 COMPOSE := docker compose --env-file .env $(if $(OFFLINE),--env-file offline/images.env)
 # Every image, the optional profiles' included: built by `make build`, never by a test.
-ALL_PROFILES := --profile loadtest --profile bench
+ALL_PROFILES := --profile loadtest --profile bench --profile analytics
 VENV := .venv
 # `make seed USERS=... STORIES=...`
 USERS ?= 10000
@@ -19,7 +19,7 @@ DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
         fuzz openapi loadtest loadtest-headless bench bench-short profile kill stop start pause unpause rolling-restart drain enable \
-        pause-replay resume-replay rebuild-replica dev \
+        pause-replay resume-replay rebuild-replica dev analytics mapreduce \
         offline-images lint clean
 
 help: ## List the targets
@@ -69,10 +69,19 @@ logs: .env ## Follow the logs of every service (or SERVICE=name; FOLLOW=0 prints
 seed: .env ## Reload the demo world at another size: make seed USERS=500 STORIES=5000
 	$(COMPOSE) run --rm --no-deps migrate python manage.py seed --reset --users $(USERS) --stories $(STORIES)
 
+analytics: up ## Start Spark (a master, a worker) and the map-reduce driver: the analytics profile
+	@$(COMPOSE) --profile analytics up --no-build --detach --wait --wait-timeout 300 spark-master spark-worker analytics-consumer
+	@echo "Spark master UI: http://localhost:$${SPARK_UI_PORT:-8090}  Run a job now: make mapreduce JOB=people-you-may-know"
+
+JOB ?= people-you-may-know
+mapreduce: .env ## Run a map-reduce job now, through cron's queue: make mapreduce JOB=click-history
+	$(COMPOSE) exec -T cron1 publish-job $(JOB) --now
+	@echo "Its run shows on http://localhost:$${EDGE_PORT:-8080}/status (and on the Spark UI while it runs)."
+
 purge: .env ## Delete stories older than DAYS days, cache kept consistent: make purge DAYS=30
 	$(COMPOSE) run --rm --no-deps migrate python manage.py purge_stories --older-than-days $(DAYS)
 
-ci: lint up checks test-unit test-system bench-short ## What CI runs: lint, checks, every test, then a short benchmark
+ci: lint up analytics checks test-unit test-system bench-short ## What CI runs: lint, checks, every test, then a short benchmark
 
 test: up test-unit test-system ## Start the stack, then run every test
 
@@ -94,6 +103,8 @@ checks: .env ## Django's checks for both projects (migrations, deployment settin
 test-unit: .env ## Unit tests of each service, inside its image, against the real data tier
 	@echo "== unit tests: platform1"
 	$(COMPOSE) run --rm --no-deps platform1 pytest -q
+	@echo "== unit tests: the Spark jobs, in the analytics image (Spark in local mode)"
+	$(COMPOSE) --profile analytics run --rm --no-deps analytics-consumer pytest -q tests/mapreduce/spark
 	@echo "== unit tests: web1"
 	@status=0; $(COMPOSE) run --rm --no-deps web1 pytest -q || status=$$?; \
 	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix webtest_; \

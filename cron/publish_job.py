@@ -4,6 +4,7 @@ the work.
 
     publish-job heartbeat                                   # the current slot: what cron runs
     publish-job rollup-hourly --slot 2026-11-28T10:00:00Z   # a given slot, e.g. one to run again
+    publish-job people-you-may-know --now                   # a run of its own, now (make mapreduce)
 
 Two cron containers run the same table, for redundancy. Each first claims the job's
 slot in the lock store (a Redis that never evicts): one claim wins and publishes,
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 import redis
 from kombu.exceptions import OperationalError
 
-from jobqueue import SCHEDULES, make_app, slot_start, task_name
+from jobqueue import MAPREDUCE_JOBS, SCHEDULES, make_app, slot_start, task_name
 
 LEASE_SECONDS = 15  # how long a claimer has to publish before the other may take over
 REMEMBER_SECONDS = 8 * 24 * 3600  # how long a published slot stays marked (longer than any slot)
@@ -60,12 +61,24 @@ def parse_slot(job: str, text: str | None) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="publish-job", description=__doc__.split("\n\n")[0])
     parser.add_argument("job", help=f"the job to publish, one of: {', '.join(SCHEDULES)}")
-    parser.add_argument("--slot", help="the slot's start, ISO 8601 (default: the current slot)")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--slot", help="the slot's start, ISO 8601 (default: the current slot)")
+    when.add_argument(
+        "--now",
+        action="store_true",
+        help=f"a run of its own, outside the schedule: {', '.join(MAPREDUCE_JOBS)} only",
+    )
     args = parser.parse_args(argv)
     if args.job not in SCHEDULES:
         parser.error(f"unknown job {args.job!r}; known jobs: {', '.join(SCHEDULES)}")
+    if args.now and args.job not in MAPREDUCE_JOBS:
+        parser.error(
+            f"--now is for the map-reduce jobs ({', '.join(MAPREDUCE_JOBS)}); give --slot for {args.job}"
+        )
     try:
-        slot = parse_slot(args.job, args.slot).isoformat()
+        slot = (
+            datetime.now(UTC).replace(microsecond=0) if args.now else parse_slot(args.job, args.slot)
+        ).isoformat()
     except ValueError as exc:
         parser.error(f"--slot: {exc}")
 

@@ -15,6 +15,7 @@ from kombu import Exchange, Queue
 
 JOBS_QUEUE = "jobs"  # Celery tasks: fan-out, exports, cron's periodic jobs
 CLICKS_QUEUE = "clicks"  # the click stream: plain JSON events, published and consumed with pika
+ANALYTICS_QUEUE = "analytics"  # map-reduce jobs on Spark: consumed by the analytics profile's driver
 DEAD_LETTER_EXCHANGE = "dead-letter"
 # How many times a message may come back unacknowledged (a consumer crashed on it, or
 # returned it for a retry) and still be delivered again: the delivery after that is
@@ -60,7 +61,7 @@ def dead_letter_queues() -> list[Queue]:
             routing_key=dead_letter_queue(queue),
             queue_arguments=DEAD_LETTER_QUEUE_ARGUMENTS,
         )
-        for queue in (JOBS_QUEUE, CLICKS_QUEUE)
+        for queue in (JOBS_QUEUE, CLICKS_QUEUE, ANALYTICS_QUEUE)
     ]
 
 
@@ -73,27 +74,38 @@ SCHEDULES: dict[str, timedelta] = {
     "refresh-suggestions": timedelta(hours=1),
     "purge-stories": timedelta(days=1),
     "expire-answers": timedelta(hours=1),
+    # Map-reduce on Spark (platform/mapreduce): consumed only where the analytics profile runs.
+    "people-you-may-know": timedelta(hours=1),
+    "click-history": timedelta(days=1),
 }
+MAPREDUCE_JOBS = ("people-you-may-know", "click-history")
 
 
 def task_name(job: str) -> str:
-    """The Celery task that does a scheduled job: rollup-hourly -> jobs.rollup_hourly."""
-    return f"jobs.{job.replace('-', '_')}"
+    """The Celery task that does a scheduled job: rollup-hourly -> jobs.rollup_hourly,
+    people-you-may-know -> analytics.people_you_may_know."""
+    family = "analytics" if job in MAPREDUCE_JOBS else "jobs"
+    return f"{family}.{job.replace('-', '_')}"
+
+
+def _queue(name: str) -> Queue:
+    return Queue(
+        name,
+        # A topic exchange: Celery's native delayed delivery (retry back-off on
+        # quorum queues) works with topic exchanges only.
+        Exchange(name, type="topic"),
+        routing_key=name,
+        queue_arguments=queue_arguments(name),
+    )
 
 
 def make_app(broker_url: str | None = None) -> Celery:
     app = Celery("scale", broker=broker_url or os.environ["BROKER_URL"])
     app.conf.update(
-        task_queues=[
-            Queue(
-                JOBS_QUEUE,
-                # A topic exchange: Celery's native delayed delivery (retry back-off on
-                # quorum queues) works with topic exchanges only.
-                Exchange(JOBS_QUEUE, type="topic"),
-                routing_key=JOBS_QUEUE,
-                queue_arguments=queue_arguments(JOBS_QUEUE),
-            )
-        ],
+        # Each consumer takes its own queue (`--queues`): a map-reduce job waits for
+        # the analytics profile's driver, never for a slot of the platform's consumers.
+        task_queues=[_queue(JOBS_QUEUE), _queue(ANALYTICS_QUEUE)],
+        task_routes={"analytics.*": {"queue": ANALYTICS_QUEUE}},
         task_default_queue=JOBS_QUEUE,
         task_default_exchange=JOBS_QUEUE,
         task_default_routing_key=JOBS_QUEUE,

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from django.conf import settings
 from django.db import connections
+from mapreduce import runs
 
 from jobs import outbox
 from jobs.models import JobRun
@@ -145,6 +146,7 @@ def status() -> dict[str, Any]:
         "caches": cache.report(),
         "outbox": outbox.backlog(),
         "last_runs": list(JobRun.objects.latest_per_job()),
+        "mapreduce": runs.report(),
     }
 
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "news",
     "jobs",
     "idempotency",
+    "mapreduce",
 ]
 MIDDLEWARE = [
     "platform_layer.middleware.served_by",
@@ -106,6 +107,14 @@ RABBITMQ_API_URL = env("RABBITMQ_API_URL", "http://rabbitmq:15672/api")
 # --- Off-line work ------------------------------------------------------------------
 # The daily purge job deletes stories older than this (the demo world spans 60 days).
 STORY_RETENTION_DAYS = int(env("STORY_RETENTION_DAYS", "365"))
+
+# --- Map-reduce on Spark (mapreduce/: the analytics profile) -------------------------
+# Another cluster runs the same jobs: point this at its master.
+SPARK_MASTER_URL = env("SPARK_MASTER_URL", "spark://spark-master:7077")
+# Sized for a 2-core, 24 GiB machine beside the whole stack (README: Map-reduce).
+SPARK_DRIVER_MEMORY = env("SPARK_DRIVER_MEMORY", "1g")
+SPARK_EXECUTOR_MEMORY = env("SPARK_EXECUTOR_MEMORY", "1536m")
+SPARK_JOB_TIMEOUT = int(env("SPARK_JOB_TIMEOUT", "1800"))  # seconds
 
 # --- Logging: everything to stdout, where `docker compose logs` finds it ---------
 LOGGING = {

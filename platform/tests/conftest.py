@@ -1,3 +1,4 @@
+import importlib.util
 import os
 
 import pytest
@@ -10,6 +11,9 @@ from news.cache import cache
 from news.models import User
 from platform_layer.testing import ensure_test_vhost
 from tests.support import member
+
+# The Spark jobs' tests need Spark: they run in the analytics image (make test-unit).
+collect_ignore = [] if importlib.util.find_spec("pyspark") else ["mapreduce/spark"]
 
 # The image's code folder is read-only for its user: keep Hypothesis's examples in /tmp.
 set_hypothesis_home_dir("/tmp/hypothesis")

@@ -278,6 +278,10 @@ class PlatformClient:
     def suggestions(self, user_id: int) -> dict:
         return self.request("GET", f"{API}/users/{user_id}/suggestions", acting=user_id)
 
+    def people_you_may_know(self, user_id: int) -> dict:
+        """{items: [{member, mutuals}], computed_at}: computed off-line by map-reduce."""
+        return self.request("GET", f"{API}/users/{user_id}/people-you-may-know", acting=user_id)
+
     # --- Stories (lists are pages: {items, limit, offset, has_more}) -------------------
     def stories(self, limit: int, offset: int) -> dict:
         return self.get(f"{API}/stories", limit=limit, offset=offset)
@@ -336,6 +340,11 @@ class PlatformClient:
     def referrers(self) -> dict:
         """{day: bucket, hours: [bucket]}, each bucket {bucket_start, domains: [{domain, visits}]}."""
         return self.get(f"{API}/analytics/referrers")
+
+    def click_history(self, days: int, weeks: int) -> dict:
+        """{computed_at, days: [{day, domain, visits}], weeks: [{week, stories: [{story, clicks}]}]}:
+        over every click, computed off-line by map-reduce."""
+        return self.get(f"{API}/analytics/click-history", days=days, weeks=weeks)
 
     # --- Operations ------------------------------------------------------------------
     def status(self) -> dict:

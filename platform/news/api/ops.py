@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from platform_layer import health
 
@@ -23,12 +23,30 @@ class OutboxOut(Schema):
     oldest_seconds: float
 
 
+class MapReduceRunOut(Schema):
+    slot: datetime
+    status: str
+    consumed_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    error: str
+    input_rows: int | None
+    output_rows: int | None
+
+
+class MapReduceJobOut(Schema):
+    job: str
+    last_run: MapReduceRunOut | None
+    results_from: datetime | None = Field(description="when the results the pages show were computed")
+
+
 class StatusOut(Schema):
     node: str
     dependencies: dict
     caches: dict
     outbox: OutboxOut
     last_runs: list[JobRunOut]
+    mapreduce: list[MapReduceJobOut]
 
 
 @router.get("/status", response=StatusOut, summary="State of this node and what it depends on")

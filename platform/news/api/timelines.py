@@ -1,13 +1,15 @@
-"""What a member reads that is their own: the home timeline and suggested stories."""
+"""What a member reads that is their own: the home timeline, suggested stories, people
+they may know."""
 
 from datetime import datetime
 
 from django.http import HttpRequest
+from mapreduce import results
 from ninja import Query, Router, Schema
 
 from news import stories
 from news.api import auth
-from news.api.schemas import Detail, Page, StoryOut, StoryPage, story_page
+from news.api.schemas import Detail, Page, StoryOut, StoryPage, UserOut, story_page
 
 router = Router(tags=["stories"], auth=auth.owner)
 
@@ -27,4 +29,22 @@ def timeline(request: HttpRequest, user_id: int, page: Query[Page]):
 def get_suggestions(request: HttpRequest, user_id: int):
     """Suggested stories, pre-generated off-line from clicks and follows (news.suggestions)."""
     items, computed_at = stories.suggested(user_id)
+    return {"items": items, "computed_at": computed_at}
+
+
+class Suggestion(Schema):
+    member: UserOut
+    mutuals: int
+
+
+class PeopleYouMayKnow(Schema):
+    items: list[Suggestion]
+    computed_at: datetime | None
+
+
+@router.get("/users/{int:user_id}/people-you-may-know", response={200: PeopleYouMayKnow, 403: Detail})
+def people_you_may_know(request: HttpRequest, user_id: int):
+    """Members followed by the people this one follows, most mutual connections first:
+    computed off-line by map-reduce on Spark (mapreduce), read in one lookup."""
+    items, computed_at = results.people_you_may_know(user_id)
     return {"items": items, "computed_at": computed_at}

@@ -5,9 +5,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from mapreduce import tasks as mapreduce_tasks  # noqa: F401  (registers the map-reduce tasks)
+from mapreduce import worker as mapreduce_worker
 
 from idempotency.models import KeptAnswer
-from jobqueue import JOBS_QUEUE, SCHEDULES, slot_start, task_name
+from jobqueue import ANALYTICS_QUEUE, JOBS_QUEUE, MAPREDUCE_JOBS, SCHEDULES, slot_start, task_name
 from jobs.models import Export, JobRun
 from jobs.tasks import ExportTask, expire_answers, fanout, heartbeat, rollup_hourly
 from jobs.worker import app
@@ -22,9 +24,12 @@ def test_a_heartbeat_is_recorded_once_even_when_delivered_twice():
     assert JobRun.objects.filter(job="heartbeat").count() == 1
 
 
-def test_every_job_cron_may_publish_has_a_task():
+def test_every_job_cron_may_publish_has_a_task_on_the_consumer_of_its_queue():
     for job in SCHEDULES:
-        assert task_name(job) in app.tasks, f"no consumer task for {job}"
+        consumer = mapreduce_worker.app if job in MAPREDUCE_JOBS else app
+        assert task_name(job) in consumer.tasks, f"no consumer task for {job}"
+        queue = ANALYTICS_QUEUE if job in MAPREDUCE_JOBS else JOBS_QUEUE
+        assert consumer.amqp.router.route({}, task_name(job))["queue"].name == queue
 
 
 def test_a_rollup_runs_once_per_slot_and_counts_the_hour_before_it():

@@ -60,3 +60,46 @@ def test_no_rollups_yet_is_said_plainly(client, monkeypatch):
     html = client.get("/analytics").content.decode()
     assert 'data-testid="analytics-day-empty"' in html and 'data-testid="analytics-hours-empty"' in html
     assert "<table" not in html
+
+
+HISTORY = {
+    "computed_at": "2026-01-05T00:30:00Z",
+    "days": [
+        {"day": "2026-01-01", "domain": "", "visits": 6},
+        {"day": "2026-01-01", "domain": "a.example", "visits": 2},
+        {"day": "2026-01-03", "domain": "b.example", "visits": 3},
+        {"day": "2026-01-03", "domain": "c.example", "visits": 1},
+        {"day": "2026-01-03", "domain": "d.example", "visits": 1},
+        {"day": "2026-01-03", "domain": "e.example", "visits": 1},
+    ],
+    "weeks": [],
+}
+
+
+def test_the_click_history_chart_has_a_bar_a_day_stacked_by_domain_with_the_rest_as_one(client, monkeypatch):
+    monkeypatch.setattr(platform, "click_history", lambda days, weeks: HISTORY)
+    html = client.get("/analytics").content.decode()
+    bars = re.findall(r'data-testid="history-bar" data-day="([\d-]+)" data-total="(\d+)"', html)
+    assert bars == [("2026-01-01", "8"), ("2026-01-02", "0"), ("2026-01-03", "6")], "a day with no visits too"
+    # The top four domains by visits, then one series for the rest.
+    legend = re.findall(r'<span class="swatch series-(\d)"></span>([^<]+)<', html)
+    assert legend == [
+        ("0", "(direct)"),
+        ("1", "b.example"),
+        ("2", "a.example"),
+        ("3", "c.example"),
+        ("4", "other domains"),
+    ]
+    # The highest day fills the chart's height: its segments add up to 160.
+    first_day = re.search(r'data-day="2026-01-01".*?</g>', html, re.S).group(0)
+    assert sum(float(h) for h in re.findall(r'height="([\d.]+)"', first_day)) == 160.0
+    assert "<script" not in html.split('data-testid="click-history"')[1]
+
+
+def test_no_click_history_yet_says_how_to_compute_it(client, monkeypatch):
+    monkeypatch.setattr(
+        platform, "click_history", lambda days, weeks: {"computed_at": None, "days": [], "weeks": []}
+    )
+    html = client.get("/analytics").content.decode()
+    assert 'data-testid="history-empty"' in html and "make mapreduce JOB=click-history" in html
+    assert 'data-testid="history-chart"' not in html

@@ -34,6 +34,15 @@ def test_follow_and_unfollow_change_both_counts(make_member, login):
     assert count(client.get(f"/u/{fan['username']}").content.decode(), "following") == 0
 
 
+def test_following_from_another_page_of_the_site_goes_back_there_and_never_off_site(make_member, login):
+    fan, star, other = make_member(), make_member(), make_member()
+    client = login(fan)
+    assert client.post(f"/u/{star['username']}/follow", {"next": "/"})["Location"] == "/"
+    off_site = client.post(f"/u/{other['username']}/follow", {"next": "https://evil.example/"})
+    assert off_site["Location"] == f"/u/{other['username']}"
+    assert platform.is_following(fan["id"], other["id"])
+
+
 def test_no_follow_button_on_your_own_page_or_for_visitors(member, login):
     assert b'data-testid="follow-button"' not in login(member).get(f"/u/{member['username']}").content
     assert b'data-testid="follow-button"' not in Client().get(f"/u/{member['username']}").content

@@ -108,6 +108,40 @@ def test_suggestions_say_when_they_were_computed(member, login, monkeypatch):
     assert 'data-testid="suggestions-computed"' in html
 
 
+def test_people_you_may_know_show_their_mutual_connections_and_a_follow_button(
+    make_member, login, monkeypatch
+):
+    me, bob = make_member(), make_member()
+    computed = (datetime.now(UTC) - timedelta(hours=2, seconds=5)).isoformat()
+    people = {"items": [{"member": bob, "mutuals": 3}], "computed_at": computed}
+    monkeypatch.setattr(platform, "people_you_may_know", lambda user_id: people)
+    client = login(me)
+    html = client.get("/").content.decode()
+    assert f'data-testid="person" data-username="{bob["username"]}" data-mutuals="3"' in html
+    assert "3 mutual connections" in html
+    assert re.search(
+        r'data-testid="people-computed">.*by map-reduce on Spark, <time [^>]+>2\xa0hours ago<', html
+    )
+    # The button follows, then comes back to the home page.
+    form = re.search(
+        rf'<form method="post" action="(/u/{bob["username"]}/follow)">.*?name="next" value="([^"]+)"',
+        html,
+        re.S,
+    )
+    response = client.post(form.group(1), {"next": form.group(2), "csrfmiddlewaretoken": csrf_token(html)})
+    assert response["Location"] == "/"
+    assert platform.is_following(me["id"], bob["id"])
+
+
+def test_people_you_may_know_before_any_run_say_how_to_run_it(member, login, monkeypatch):
+    monkeypatch.setattr(platform, "people_you_may_know", lambda user_id: {"items": [], "computed_at": None})
+    html = login(member).get("/").content.decode()
+    assert (
+        'data-testid="people-empty">Computed off-line by map-reduce on Spark; not yet run (make mapreduce).<'
+        in html
+    )
+
+
 def test_a_demo_member_has_suggestions_computed_off_line(login):
     """The consumers compute every member's suggestions after the demo world loads, then hourly."""
     user = platform.user_by_username("user3")

@@ -3,12 +3,12 @@ the write key of a form, and the addresses of the site's fixed pages."""
 
 import functools
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
 from django.conf import settings
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -41,6 +41,11 @@ def _fixed_address(name: str) -> str:
 @register.filter
 def as_datetime(value: str) -> datetime | None:
     return parse_datetime(value) if value else None
+
+
+@register.filter
+def as_date(value: str) -> date | None:
+    return parse_date(value) if value else None
 
 
 @register.filter

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from web.auth import login_required, remember
@@ -37,6 +38,12 @@ def follow(request: HttpRequest, username: str, follow: bool) -> HttpResponse:
     else:
         platform.unfollow(request.member.id, user["id"])
         messages.success(request, f"You no longer follow @{user['username']}.")
+    # Back where the button was (the home page's people you may know), if on this site.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("member", username=user["username"])
 
 

@@ -22,6 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context = page_context(request, page, platform.timeline(member_id, PAGE_SIZE, offset(page)))
     suggestions = platform.suggestions(member_id)
     context |= {"suggestions": suggestions["items"], "suggestions_computed_at": suggestions["computed_at"]}
+    people = platform.people_you_may_know(member_id)
+    context |= {"people": people["items"], "people_computed_at": people["computed_at"]}
     return render(request, "web/home.html", context)
 
 

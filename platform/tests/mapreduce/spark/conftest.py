@@ -1,0 +1,18 @@
+"""Spark in local mode, in the analytics image (make test-unit runs these there): the
+same map and reduce functions the cluster runs, on small inputs built in the test."""
+
+import pytest
+from pyspark.sql import SparkSession
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

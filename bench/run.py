@@ -294,6 +294,42 @@ class Bench:
         load.join()
         return outcome["run"], down, back
 
+    # --- 8. Map-reduce: one SQL query against the Spark job -----------------------------
+    def mapreduce(self) -> None:
+        """People you may know for every member, by one SQL statement on the primary and
+        by the Spark job (read pool in, write pool out), one after the other on the same
+        graph: the demo world's follows, then a generated graph ten times its size (a
+        tenth of it in the short run). Both answers are compared row by row."""
+        stack.start_analytics()
+        members = int(stack.psql("SELECT count(*) FROM news_user"))
+        scale = 10 if self.seconds >= 10 else 0.1
+        graphs = [
+            ("the demo world", members, "news_follow"),
+            (f"generated, {scale:g}x the demo world", int(members * scale), "bench_follows"),
+        ]
+        results = []
+        try:
+            for name, size, table in graphs:
+                if table == "bench_follows":
+                    follows = stack.generate_graph(size)
+                    wait_for(
+                        lambda expected=follows: stack.replica_count("bench_follows") == expected,
+                        timeout=300, interval=1, what="the replica to have the generated graph",
+                    )  # fmt: skip
+                else:
+                    follows = int(stack.psql(f"SELECT count(*) FROM {table}"))
+                sql_seconds = stack.people_by_sql(table)
+                spark = stack.people_by_spark(f"SELECT follower_id, followee_id FROM {table}")
+                same = stack.same_people()
+                rows = int(stack.psql("SELECT count(*) FROM bench_people_sql"))
+                results.append((name, size, follows, rows, sql_seconds, spark["seconds"], same))
+                print(f"  {name}: {size:,} members, {follows:,} follows -> {rows:,} rows; "
+                      f"SQL {sql_seconds:.1f} s, Spark {spark['seconds']:.1f} s, same answer: {same}",
+                      flush=True)  # fmt: skip
+        finally:
+            stack.drop_bench_tables()
+        self.report.mapreduce(results)
+
 
 SECTIONS: dict[str, Callable[[Bench], None]] = {
     "tiers": Bench.tiers,
@@ -303,6 +339,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "fan-out": Bench.fan_out,
     "queues": Bench.queues,
     "failover": Bench.failover,
+    "mapreduce": Bench.mapreduce,
 }
 
 

@@ -413,3 +413,93 @@ def rate(lines: list[tuple[float, re.Match]]) -> float:
         raise RuntimeError(f"{len(lines)} matching log lines: too few to time")
     items = [int(match.group(1)) if match.groups() else 1 for _, match in lines]
     return sum(items[1:]) / max(lines[-1][0] - lines[0][0], 1e-3)
+
+
+# --- Map-reduce: one SQL query against the Spark job ------------------------------------
+
+ANALYTICS = ("spark-master", "spark-worker", "analytics-consumer")
+
+# A follower graph shaped like the demo world's (seed.py): five celebrities each followed
+# by 80% of members, then a lognormal number of follows per member (capped at 200)
+# whose targets are Zipf-like (id n drawn with a weight of 1/n, as floor(N^random())).
+GENERATE_GRAPH = """
+DROP TABLE IF EXISTS bench_follows;
+CREATE TABLE bench_follows AS
+SELECT DISTINCT m.id AS follower_id, f.followee_id
+FROM (SELECT g AS id,
+             least(floor(exp(2.5 + 0.8 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))), 200)::int
+               AS picks
+      FROM generate_series(1, {members}) g) m
+CROSS JOIN LATERAL (
+    SELECT c::bigint AS followee_id FROM generate_series(1, 5) c WHERE random() < 0.8 AND m.id > 0
+    UNION ALL
+    SELECT floor(power({members}, random()))::bigint FROM generate_series(1, m.picks)
+) f
+WHERE f.followee_id <> m.id;
+ANALYZE bench_follows;
+SELECT count(*) FROM bench_follows;
+"""
+
+# People you may know in one SQL statement: the same definition as the Spark job's.
+PEOPLE_SQL = """
+DROP TABLE IF EXISTS bench_people_sql;
+CREATE TABLE bench_people_sql AS
+SELECT 0::bigint AS run_id, member_id, rank::int, suggested_id, mutuals::int FROM (
+    SELECT a.follower_id AS member_id, b.followee_id AS suggested_id, count(*) AS mutuals,
+           row_number() OVER (PARTITION BY a.follower_id ORDER BY count(*) DESC, b.followee_id) AS rank
+    FROM {follows} a JOIN {follows} b ON b.follower_id = a.followee_id
+    WHERE b.followee_id <> a.follower_id
+      AND NOT EXISTS (SELECT 1 FROM {follows} c
+                      WHERE c.follower_id = a.follower_id AND c.followee_id = b.followee_id)
+    GROUP BY a.follower_id, b.followee_id
+) ranked WHERE rank <= 10;
+"""
+
+
+def start_analytics() -> None:
+    compose("--profile", "analytics", "up", "--no-build", "--detach", "--wait", "--wait-timeout", "300",
+            *ANALYTICS, timeout=400)  # fmt: skip
+
+
+def generate_graph(members: int) -> int:
+    """bench_follows, a generated graph of `members` members; its number of follows."""
+    return int(psql(GENERATE_GRAPH.format(members=int(members))).split()[-1])
+
+
+def replica_count(table: str) -> int:
+    """Rows of `table` on the replica: the read pool the Spark job reads."""
+    script = 'psql -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"'
+    count = f"SELECT count(*) FROM {table}"
+    result = compose("exec", "-T", "postgres-replica", "sh", "-c", script, count, check=False)
+    return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else -1
+
+
+def people_by_sql(follows: str) -> float:
+    """Seconds for one SQL statement to compute every member's top 10 into bench_people_sql."""
+    started = time.monotonic()
+    psql(PEOPLE_SQL.format(follows=follows))
+    return time.monotonic() - started
+
+
+def people_by_spark(follows_query: str) -> dict:
+    """The Spark job (spark-submit from the analytics consumer, Spark's start included)
+    into bench_people_spark: its summary, with its seconds."""
+    psql("DROP TABLE IF EXISTS bench_people_spark; CREATE TABLE bench_people_spark (LIKE bench_people_sql)")
+    result = compose(
+        "exec", "-T", "analytics-consumer", "python", "manage.py", "spark_job", "people-you-may-know", "--",
+        "--follows-query", follows_query, "--table", "bench_people_spark", timeout=3600,
+    )  # fmt: skip
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def same_people() -> bool:
+    """Whether the SQL statement and the Spark job wrote the same rows."""
+    differ = psql(
+        "SELECT count(*) FROM ((SELECT * FROM bench_people_sql EXCEPT SELECT * FROM bench_people_spark) "
+        "UNION ALL (SELECT * FROM bench_people_spark EXCEPT SELECT * FROM bench_people_sql)) d"
+    )
+    return differ == "0"
+
+
+def drop_bench_tables() -> None:
+    psql("DROP TABLE IF EXISTS bench_follows, bench_people_sql, bench_people_spark")

@@ -15,7 +15,7 @@ import threading
 import time
 import zipfile
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,7 +49,7 @@ def check_master(url: str) -> None:
         raise SparkJobFailed(f"The Spark master {url} does not answer ({exc}).") from exc
 
 
-def command(job: str, run_id: int, code_zip: Path) -> list[str]:
+def command(job: str, run_id: int, code_zip: Path, options: Sequence[str] = ()) -> list[str]:
     conf = {
         # Executors connect back to the driver: give them this container's address.
         "spark.driver.host": socket.gethostbyname(socket.gethostname()),
@@ -72,6 +72,7 @@ def command(job: str, run_id: int, code_zip: Path) -> list[str]:
         str(CODE / SCRIPTS[job]),
         "--run-id",
         str(run_id),
+        *options,
     ]
 
 
@@ -85,15 +86,16 @@ def package(folder: Path) -> Path:
     return path
 
 
-def run(job: str, run_id: int, keep_alive: Callable[[], bool]) -> dict:
+def run(job: str, run_id: int, keep_alive: Callable[[], bool], options: Sequence[str] = ()) -> dict:
     """Run the job to its end; its summary ({"input_rows", "output_rows"}).
 
     keep_alive() is called every few seconds while Spark works (the run's lease);
     when it returns False, or the job outlives SPARK_JOB_TIMEOUT, the job is stopped.
+    `options` go to the job's script (its --help lists them).
     """
     check_master(settings.SPARK_MASTER_URL)
     with tempfile.TemporaryDirectory() as folder:
-        argv = command(job, run_id, package(Path(folder)))
+        argv = command(job, run_id, package(Path(folder)), options)
         log.info("submitting %s: %s", job, " ".join(argv))
         process = subprocess.Popen(
             argv, cwd=CODE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

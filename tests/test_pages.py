@@ -108,13 +108,16 @@ def test_only_the_edge_the_cdn_and_the_admin_pages_are_published():
             if port.get("PublishedPort"):
                 ports.setdefault(container["Service"], set()).add(port["TargetPort"])
                 addresses.add(port["URL"])
-    assert ports == {
+    expected = {
         "edge-lb": {8080, 8404},  # the site, its stats page
         "cdn": {80},
         "rabbitmq": {15672},  # the management UI, not AMQP
         "platform-lb": {8404},  # stats pages only: the platform pool itself (9000) is not published
         "db-lb": {8404},  # nor are the database pools (9001, 9002)
     }
+    if "spark-master" in ports:  # the analytics profile: the master's UI, not the cluster's port (7077)
+        expected["spark-master"] = {8080}
+    assert ports == expected
     assert addresses <= bind
 
 

@@ -17,10 +17,10 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from django.conf import settings
 from django.db import connections
-from mapreduce import runs
 
 from jobs import outbox
 from jobs.models import JobRun
+from mapreduce import runs
 from news.cache import cache
 from news.cache import client as cache_client
 from platform_layer.db import PRIMARY, REPLICA, has_replica

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
-from mapreduce import results
 from ninja import Field, Query, Router, Schema
 
+from mapreduce import results
 from news import rollups
 from news.api.schemas import StoryOut
 

@@ -4,9 +4,9 @@ they may know."""
 from datetime import datetime
 
 from django.http import HttpRequest
-from mapreduce import results
 from ninja import Query, Router, Schema
 
+from mapreduce import results
 from news import stories
 from news.api import auth
 from news.api.schemas import Detail, Page, StoryOut, StoryPage, UserOut, story_page

@@ -5,14 +5,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from mapreduce import tasks as mapreduce_tasks  # noqa: F401  (registers the map-reduce tasks)
-from mapreduce import worker as mapreduce_worker
 
 from idempotency.models import KeptAnswer
 from jobqueue import ANALYTICS_QUEUE, JOBS_QUEUE, MAPREDUCE_JOBS, SCHEDULES, slot_start, task_name
 from jobs.models import Export, JobRun
 from jobs.tasks import ExportTask, expire_answers, fanout, heartbeat, rollup_hourly
 from jobs.worker import app
+from mapreduce import tasks as mapreduce_tasks  # noqa: F401  (registers the map-reduce tasks)
+from mapreduce import worker as mapreduce_worker
 from news.models import Click, ReferrerVisits, Story, User
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
+
 from mapreduce import results, runs
 from mapreduce.models import DomainDayVisits, Run, SuggestedMember, WeekTopStory
-
 from news import accounts
 from news.models import Story
 from tests.support import follow, member

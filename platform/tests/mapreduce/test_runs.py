@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+
 from mapreduce import runs
 from mapreduce.models import Run, SuggestedMember
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+
 from mapreduce import runs, tasks
 from mapreduce.models import Run, SuggestedMember
 
@@ -40,3 +41,12 @@ def test_a_slot_that_succeeded_already_is_not_submitted_again(settings):
     runs.finish(done, input_rows=0, output_rows=0)
     assert tasks.run_job(JOB, slot.isoformat()) == "not run"
     assert Run.objects.get(pk=done.pk).status == Run.SUCCEEDED
+
+
+def test_a_slot_running_elsewhere_is_busy_so_its_message_comes_back_after_the_lease():
+    """A redelivered message (its consumer killed mid-run) finds its slot running with a
+    fresh lease: the task retries it once the lease could have run out."""
+    slot = timezone.now().replace(microsecond=0)
+    runs.start(JOB, slot)
+    with pytest.raises(runs.Busy):
+        tasks.run_job(JOB, slot.isoformat())

@@ -1,8 +1,14 @@
 """Spark in local mode, in the analytics image (make test-unit runs these there): the
 same map and reduce functions the cluster runs, on small inputs built in the test."""
 
+import logging
+
 import pytest
 from pyspark.sql import SparkSession
+
+# py4j says goodbye at INFO from a finalizer, after pytest has closed the stream it
+# logged to: a "Logging error" traceback at the end of every run otherwise.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

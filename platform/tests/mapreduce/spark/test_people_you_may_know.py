@@ -4,6 +4,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
+
 from mapreduce.spark.people_you_may_know import suggest
 
 

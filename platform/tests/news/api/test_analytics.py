@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+
 from mapreduce import runs
 from mapreduce.models import DomainDayVisits
-
 from news.models import ReferrerVisits
 
 pytestmark = pytest.mark.django_db

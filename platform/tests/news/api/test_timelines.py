@@ -1,9 +1,9 @@
 """news.api.timelines: what a member reads that is their own (here: people they may know)."""
 
 import pytest
+
 from mapreduce import runs
 from mapreduce.models import SuggestedMember
-
 from tests.support import member
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ DAYS ?= 30
 .PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
         fuzz openapi loadtest loadtest-headless bench bench-short profile kill stop start pause unpause rolling-restart drain enable \
         pause-replay resume-replay rebuild-replica dev analytics mapreduce \
-        offline-images lint clean
+        offline-images lint clean vendor
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -245,6 +245,19 @@ enable: .env ## Put a drained server back in rotation: make enable SERVER=web2
 	$(if $(SERVER),,$(error Name the server: make enable SERVER=web2 (or platform1, replica)))
 	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state ready)
 	@echo "$(SERVER) ready again"
+
+# Browser libraries, from the npm registry at the versions webapp/package-lock.json pins
+# (npm checks each package's integrity), copied into the static files: the CDN host
+# serves them, no page loads a script from a third-party host. Committed; run after
+# changing a version in webapp/package.json.
+VENDOR := webapp/web/static/web/vendor
+vendor: ## Refresh the vendored browser libraries (uPlot) from the npm registry
+	cd webapp && npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(VENDOR)/uplot
+	cp webapp/node_modules/uplot/dist/uPlot.iife.min.js webapp/node_modules/uplot/dist/uPlot.min.css \
+	  webapp/node_modules/uplot/LICENSE $(VENDOR)/uplot/
+	rm -rf webapp/node_modules
+	git status --short -- $(VENDOR)
 
 offline-images: ## Build every third-party image from Debian packages, with no registry
 	bash offline/build.sh

@@ -78,10 +78,10 @@ else
 fi
 
 # --- 2. one image per NAME_IMAGE=tag line of images.env, from offline/<name>/ ----------
-mapfile -t entries < <(grep -E '^[A-Z]+_IMAGE=' "${HERE}/images.env")
+mapfile -t entries < <(grep -E '^[A-Z_]+_IMAGE=' "${HERE}/images.env")
 for entry in "${entries[@]}"; do
   var="${entry%%=*}" tag="${entry#*=}"
-  name="${var%_IMAGE}"; name="${name,,}"          # POSTGRES_IMAGE -> postgres
+  name="${var%_IMAGE}"; name="${name,,}"; name="${name//_/-}"   # POSTGRES_EXPORTER_IMAGE -> postgres-exporter
   [ -f "${HERE}/${name}/Dockerfile" ] || die "no ${HERE}/${name}/Dockerfile for ${var}"
   echo "==> ${tag}  (offline/${name})"
   # Quiet when it works (a cached run is one line per image); full log when it fails.
@@ -91,4 +91,4 @@ for entry in "${entries[@]}"; do
     die "building ${tag} failed"
   fi
 done
-echo "==> done: $(grep -cE '^[A-Z]+_IMAGE=' "${HERE}/images.env") images; use them with the variables in offline/images.env"
+echo "==> done: $(grep -cE '^[A-Z_]+_IMAGE=' "${HERE}/images.env") images; use them with the variables in offline/images.env"

@@ -1,8 +1,28 @@
 """gunicorn settings for a platform node. https://docs.gunicorn.org/en/stable/settings.html"""
 
 import os
+import shutil
 
 bind = "0.0.0.0:8000"
+
+# Prometheus (platform_layer.metrics): each worker process counts in its own files here and /metrics
+# adds them up (prometheus_client's multiprocess mode). Set here, before any worker
+# imports the client; emptied at start, so that no count of an earlier run remains.
+PROMETHEUS_MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = "/tmp/prometheus"
+
+
+def on_starting(server):
+    shutil.rmtree(PROMETHEUS_MULTIPROC_DIR, ignore_errors=True)
+    os.makedirs(PROMETHEUS_MULTIPROC_DIR)
+
+
+def child_exit(server, worker):
+    """A worker gone (restarted, killed): its gauges go; its counts stay in the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 # Two cores on the reference laptop: a few sync workers per node, threads for I/O waits.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

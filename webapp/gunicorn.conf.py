@@ -1,9 +1,29 @@
 """gunicorn settings for a web node. https://docs.gunicorn.org/en/stable/settings.html"""
 
 import os
+import shutil
 from pathlib import Path
 
 bind = "0.0.0.0:8000"
+
+# Prometheus (web.metrics): each worker process counts in its own files here and /metrics
+# adds them up (prometheus_client's multiprocess mode). Set here, before any worker
+# imports the client; emptied at start, so that no count of an earlier run remains.
+PROMETHEUS_MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = "/tmp/prometheus"
+
+
+def on_starting(server):
+    shutil.rmtree(PROMETHEUS_MULTIPROC_DIR, ignore_errors=True)
+    os.makedirs(PROMETHEUS_MULTIPROC_DIR)
+
+
+def child_exit(server, worker):
+    """A worker gone (restarted, killed): its gauges go; its counts stay in the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 # Rendering is CPU work and platform calls are I/O waits: a few workers, a few threads each.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -7,7 +7,8 @@
   cache) can never leave a stale value behind.
 - The cache is optional: any Redis error counts as a miss, and after one the cache
   is skipped for a moment (a circuit breaker), so a dead cache costs milliseconds.
-- Hits and misses are counted per named cache, in the same round trip as the read.
+- Hits and misses are counted per named cache, in the same round trip as the read
+  (for /status, across the nodes), and by each node for Prometheus.
 - Hot lists (a page of newest stories, a search) are cached without a stampede
   (`cached_ids`).
 - Values are JSON, written and read by orjson: decoding a page's records with the
@@ -30,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from platform_layer.dns import resolve
+from platform_layer.metrics import count_cache_lookups
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,7 @@ class Cache:
     def get(self, cache_name: str, key: str) -> Any | None:
         """The cached value, or None on a miss (or when the cache is down)."""
         raw = self._call(self._get_and_count, keys=[key, STATS_KEY], args=[cache_name])
+        count_cache_lookups(cache_name, hits=int(raw is not None), misses=int(raw is None))
         return None if raw is None else orjson.loads(raw)
 
     def get_many(self, cache_name: str, keys: list[str]) -> dict[str, Any]:
@@ -125,7 +128,9 @@ class Cache:
         if not keys:
             return {}
         raw = self._call(self._get_many_and_count, keys=[*keys, STATS_KEY], args=[cache_name]) or []
-        return {key: orjson.loads(value) for key, value in zip(keys, raw, strict=False) if value is not None}
+        found = {key: orjson.loads(value) for key, value in zip(keys, raw, strict=False) if value is not None}
+        count_cache_lookups(cache_name, hits=len(found), misses=len(keys) - len(found))
+        return found
 
     def set(self, key: str, value: Any, ttl: int) -> None:
         self._call(self.client.set, key, orjson.dumps(value), ex=ttl)

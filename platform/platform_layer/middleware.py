@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
-# Probes come from the load balancer and Docker, which hold no token.
-OPEN_PATHS = ("/healthz", "/readyz")
+# Probes come from the load balancer and Docker, and /metrics from Prometheus, which
+# hold no token.
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 def served_by(get_response: Handler) -> Handler:

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "mapreduce",
 ]
 MIDDLEWARE = [
+    # Outermost: counts every answer, errors included, for Prometheus.
+    "platform_layer.metrics.count_requests",
     "platform_layer.middleware.served_by",
     "django.middleware.common.CommonMiddleware",
     "platform_layer.middleware.require_api_token",

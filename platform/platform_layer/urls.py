@@ -2,7 +2,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from news.api import api
-from platform_layer import health
+from platform_layer import health, metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -18,7 +18,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("healthz", healthz),
-    path("readyz", readyz),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    # Prometheus' door, on the internal networks only.
+    path("metrics", metrics.export, name="metrics"),
     path("api/v1/", api.urls),
 ]

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "web",
 ]
 MIDDLEWARE = [
+    # Outermost: counts every answer, error pages included, for Prometheus.
+    "web.metrics.count_requests",
     "web.middleware.served_by",
     "web.middleware.platform_calls",
     "django.middleware.security.SecurityMiddleware",
@@ -91,6 +93,8 @@ TIME_ZONE = "UTC"
 # --- Platform layer -------------------------------------------------------------
 # One load-balanced address for the whole platform pool (haproxy/platform.cfg).
 PLATFORM_URL = env("PLATFORM_URL", "http://platform-lb:9000")
+# Where the dashboard's figures come from (web.dashboard): the web tier asks, never the browser.
+PROMETHEUS_URL = env("PROMETHEUS_URL", "http://prometheus:9090")
 # `balancer`: every call to PLATFORM_URL. `smart`: a client-side pool of the
 # platform nodes themselves (web.platform_nodes).
 PLATFORM_CLIENT = env("PLATFORM_CLIENT", "balancer")

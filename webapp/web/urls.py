@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from web import errors
-from web.views import accounts, analytics, api, exports, members, ops, stories
+from web import errors, metrics
+from web.views import accounts, analytics, api, dashboard, exports, members, ops, stories
 
 
 class UsernameConverter:
@@ -50,10 +50,15 @@ urlpatterns = [
     path("api/users/<username:username>", api.user, name="api-user"),
     path("api/search", api.search, name="api-search"),
     # Operations
+    path("dashboard", dashboard.page, name="dashboard"),
+    path("dashboard/data", dashboard.data, name="dashboard-data"),
+    path("dashboard/charts", dashboard.charts, name="dashboard-charts"),
     path("status", ops.status_page, name="status"),
     path("status.json", ops.status_page, name="status-json"),
-    path("healthz", ops.healthz),
-    path("readyz", ops.readyz),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    # Prometheus' door; the edge refuses it from outside (haproxy/edge.cfg).
+    path("metrics", metrics.export, name="metrics"),
 ]
 
 handler400 = errors.bad_request

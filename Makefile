@@ -50,7 +50,8 @@ up: build ## Build, then start the whole stack with demo data and wait until it 
 	  echo "The stack did not start: see the messages above and 'make ps' / 'make logs'." >&2; \
 	  echo "No access to a container registry? Build the images locally: make offline-images && make up OFFLINE=1" >&2; \
 	  exit 1; }
-	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/  RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}"
+	@echo "Site: http://localhost:$${EDGE_PORT:-8080}  Dashboard: http://localhost:$${EDGE_PORT:-8080}/dashboard  CDN: http://static.localhost:$${CDN_PORT:-8081}/static/"
+	@echo "RabbitMQ: http://localhost:$${RABBITMQ_UI_PORT:-15672}  Prometheus: http://localhost:$${PROMETHEUS_PORT:-9090}"
 	@echo "HAProxy stats: edge http://localhost:$${STATS_PORT:-8404}  platform pool http://localhost:$${PLATFORM_STATS_PORT:-8405}  database pools http://localhost:$${DATABASE_STATS_PORT:-8406}"
 
 down: .env ## Stop the stack (data volumes are kept)

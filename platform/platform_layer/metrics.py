@@ -52,7 +52,9 @@ CACHE_LOOKUPS = Counter(
 NOT_TRAFFIC = {"healthz", "readyz", "metrics"}
 
 
-def count_requests(get_response: Callable[[HttpRequest], HttpResponse]):
+def count_requests(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Outermost middleware: every answer, errors included, is counted once."""
 
     def middleware(request: HttpRequest) -> HttpResponse:

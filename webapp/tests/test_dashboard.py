@@ -34,7 +34,20 @@ def test_a_web_node_is_what_its_balancer_says():
     assert [boxes[name]["state"] for name in ("web1", "web2", "web3")] == ["up", "draining", "down"]
 
 
-def test_a_node_prometheus_cannot_reach_is_down_before_its_balancer_notices():
+def check(balancer: str, proxy: str, name: str, state: str) -> tuple[dict, float]:
+    return {"instance": balancer, "proxy": proxy, "server": name, "state": state}, 1
+
+
+def test_a_node_failing_its_health_checks_is_down_before_its_balancer_takes_it_out():
+    states = [server("edge-lb", "web", name, "UP") for name in ("web1", "web2", "web3")]
+    checks = [check("edge-lb", "web", "web1", "L7OK"), check("edge-lb", "web", "web2", "L4TOUT")]
+    boxes = build(up=EDGE_UP, server_state=states, server_check=checks)["boxes"]
+    assert boxes["web2"]["state"] == "down"
+    assert boxes["web2"]["note"] == "failing its health checks"
+    assert boxes["web1"]["state"] == "up"
+
+
+def test_a_node_prometheus_cannot_reach_that_serves_nothing_is_down_before_its_balancer_notices():
     scraped = [up("haproxy", "edge-lb"), up("web", "web1"), up("web", "web2", 0), up("web", "web3")]
     states = [server("edge-lb", "web", name, "UP") for name in ("web1", "web2", "web3")]
     data = build(up=scraped, server_state=states)
@@ -43,11 +56,21 @@ def test_a_node_prometheus_cannot_reach_is_down_before_its_balancer_notices():
     assert data["missing"] == ["the web nodes' /metrics: no answer from web2"]
 
 
+def test_a_node_prometheus_cannot_reach_that_still_serves_stays_as_its_balancer_sees_it():
+    """Under load a scrape may time out while the node serves: it stays up, named."""
+    scraped = [up("haproxy", "edge-lb"), up("web", "web1"), up("web", "web2", 0), up("web", "web3")]
+    states = [server("edge-lb", "web", name, "UP") for name in ("web1", "web2", "web3")]
+    http = [({"instance": "edge-lb", "proxy": "web", "server": "web2", "code": "2xx"}, 3.0)]
+    data = build(up=scraped, server_state=states, server_http=http)
+    assert data["boxes"]["web2"]["state"] == "up"
+    assert data["boxes"]["web2"]["note"] == "not answering Prometheus"
+
+
 def test_a_node_whose_name_is_gone_from_dns_is_down_not_in_maintenance():
     states = [server("edge-lb", "web", "web2", "MAINT")]
     boxes = build(up=EDGE_UP, server_state=states)["boxes"]
     assert boxes["web2"]["state"] == "down"
-    assert "out of the balancer" in boxes["web2"]["note"]
+    assert boxes["web2"]["note"] == "out of rotation"
 
 
 def test_traffic_along_each_arrow_and_the_node_that_served_last():

@@ -45,6 +45,9 @@ WORK_QUEUES = {"consumer": "jobs", "click-consumer": "clicks", "analytics-consum
 DEAD_LETTER = ".dead-letter"
 # The replica counts as lagging past either bound.
 LAG_SECONDS, LAG_BYTES = 5.0, 16 * 1024 * 1024
+# The result of a balancer's latest health check of a server that means it passed
+# (HAProxy's check status codes; the others are timeouts, refusals, bad answers).
+CHECK_PASSED = {"L4OK", "L6OK", "L7OK", "L7OKC", "PROCOK", "INI", "UNK", "HANA"}
 # cron publishes `heartbeat` every minute: a slot older than this means no cron runs.
 HEARTBEAT_LATE = 150
 
@@ -63,6 +66,7 @@ NOT_WORK_QUEUES = 'queue!~".*pidbox|celery_delayed_.*|celeryev.*"'
 QUERIES = {
     "up": "up",
     "server_state": "haproxy_server_status == 1",
+    "server_check": "haproxy_server_check_status == 1",
     "server_http": "sum by (instance, proxy, server, code) (irate(haproxy_server_http_responses_total[5s]))",
     "server_sessions": "haproxy_server_current_sessions",
     "server_last": "haproxy_server_last_session_seconds",
@@ -278,25 +282,45 @@ class Snapshot:
             "edge-lb", INFRA, UP if edge_up else (DOWN if edge_up is False else NO_DATA), ["round robin"]
         )
 
+    def last_check_failed(self, balancer: str, proxy: str, server: str) -> bool:
+        for labels, _ in self.q["server_check"].where(instance=balancer, proxy=proxy, server=server):
+            return labels.get("state", "") not in CHECK_PASSED
+        return False
+
+    @staticmethod
+    def node_state(
+        balancer: str | None, failing: bool, answers: bool | None, served: float
+    ) -> tuple[str, str]:
+        """A node's state and why, from its balancer's view first, then the signals that
+        arrive a second or two before the balancer's checks have counted to `fall`."""
+        if balancer is None:
+            return NO_DATA, ""
+        if balancer in (DOWN, MAINT):
+            # MAINT is also what HAProxy shows once a server's name no longer resolves
+            # (Docker drops a stopped container's name): either way it serves nothing.
+            return DOWN, "out of rotation"
+        if balancer == UP and failing:
+            # Its latest health check failed: the balancer takes it out at the next
+            # failure (fall 2), a second or so from now.
+            return DOWN, "failing its health checks"
+        if balancer == UP and answers is False and served == 0:
+            # Prometheus cannot reach it and it finished no request since the last
+            # scrape: gone (killed, frozen). A node slow under load still finishes
+            # requests, and stays up.
+            return DOWN, "not answering"
+        return balancer, "not answering Prometheus" if answers is False else ""
+
     def nodes(self, balancer: str, proxy: str, job: str, names: tuple[str, ...], parent: str) -> None:
         http = self.q["server_http"].where(instance=balancer, proxy=proxy)
         serving = {}
         for name in names:
             state = self.balancer_state(balancer, proxy, name)
             answers = self.scraped(job, name)
+            failing = self.last_check_failed(balancer, proxy, name)
             rate = http.total(server=name)
             errors = http.total(server=name, code="5xx")
             lines = [f"{_rate(rate)} req/s", f"{_rate(errors)} errors/s"]
-            note = "not answering" if answers is False else ""
-            if state is None:
-                state = NO_DATA
-            elif state == UP and answers is False:
-                # Prometheus cannot reach it: the balancer will see it within a check or two.
-                state = DOWN
-            elif state == MAINT:
-                # What HAProxy also shows once a server's name no longer resolves (Docker
-                # drops a stopped container's name): either way it serves nothing.
-                state, note = DOWN, "out of the balancer" + (", not answering" if answers is False else "")
+            state, note = self.node_state(state, failing, answers, served=http.total(server=name))
             last = self.q["server_last"].value(instance=balancer, proxy=proxy, server=name)
             if last is not None and last >= 0:
                 serving[name] = last

@@ -44,9 +44,9 @@
       g.setAttribute("class", "box kind-" + g.dataset.kind +
         " state-" + box.state.replace(" ", "") + (box.latest ? " latest" : ""));
       g.dataset.state = box.state;
-      var label = ICONS[box.state] + " " + box.state + (box.note ? " · " + box.note : "") + (box.latest ? "  ★" : "");
-      g.querySelector(".state").textContent = label;
-      setLines(g.querySelector(".lines"), box.lines || []);
+      g.querySelector(".state").textContent = ICONS[box.state] + " " + box.state + (box.latest ? "  ★" : "");
+      // Why, when the state needs a reason, on the first line.
+      setLines(g.querySelector(".lines"), (box.note ? [box.note] : []).concat(box.lines || []));
     });
   }
 

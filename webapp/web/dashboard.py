@@ -334,10 +334,10 @@ class Snapshot:
     def platform_pool(self) -> None:
         up = self.scraped("haproxy", "platform-lb")
         rate = self.q["frontend_http"].value(instance="platform-lb", proxy="platform")
-        self.box(
-            "platform-lb", INFRA, UP if up else (DOWN if up is False else NO_DATA), ["least connections"]
-        )
-        self.arrow("web>platform-lb", rate)
+        lines = ["least connections"] + ([f"{_rate(rate)} req/s in"] if rate is not None else [])
+        self.box("platform-lb", INFRA, UP if up else (DOWN if up is False else NO_DATA), lines)
+        for web in WEB_NODES:  # it cannot tell which web node called: traffic or not
+            self.arrow(f"{web}>platform-lb", rate)
 
     def databases(self) -> None:
         pg = self.q["postgres"]
@@ -354,7 +354,8 @@ class Snapshot:
             UP if db_lb_up else (DOWN if db_lb_up is False else NO_DATA),
             [f"reads → {reads_from}", "writes → primary", f"{to_primary:.0f} + {to_replica:.0f} connections"],
         )
-        self.arrow("platform>db-lb", None)
+        for node in PLATFORM_NODES:
+            self.arrow(f"{node}>db-lb", to_primary + to_replica, "conns")
         self.arrow("db-lb>postgres", to_primary, "conns")
         self.arrow("db-lb>postgres-replica", to_replica, "conns")
 
@@ -399,8 +400,12 @@ class Snapshot:
             lines.append(f"{evicted:.0f} evicted" + (f" ({_rate(per_second)}/s)" if per_second else ""))
         up = redis.value(instance="redis", __name__="redis_up")
         state = NO_DATA if self.scraped("redis", "redis") is not True else (UP if up == 1 else DOWN)
+        lookups = self.q["cache_now"].value()
+        if lookups is not None:
+            lines.insert(1, f"{_rate(lookups)} lookups/s")
         self.box("redis", INFRA, state, lines)
-        self.arrow("platform>redis", self.q["cache_now"].value(), "keys/s")
+        for node in PLATFORM_NODES:
+            self.arrow(f"{node}>redis", lookups, "keys/s")
         locks_up = redis.value(instance="redis-locks", __name__="redis_up")
         locks = (
             NO_DATA if self.scraped("redis", "redis-locks") is not True else (UP if locks_up == 1 else DOWN)

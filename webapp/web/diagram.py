@@ -41,6 +41,7 @@ class Box:
 @dataclass(frozen=True)
 class Arrow:
     id: str  # web.dashboard's name for its traffic; arrows sharing one show it once
+    source: str  # the box it leaves: drawn idle while that box is down
     x1: int
     y1: int
     x2: int
@@ -79,8 +80,8 @@ _boxes = [
 BOXES = {box.id: box for box in _boxes}
 
 
-def _arrow(name: str, source: tuple[int, int], target: tuple[int, int], labelled: bool = True) -> Arrow:
-    return Arrow(name, *source, *target, labelled)
+def _arrow(name: str, start: tuple[int, int], end: tuple[int, int], labelled: bool = True) -> Arrow:
+    return Arrow(name, name.split(">")[0], *start, *end, labelled)
 
 
 def _arrows() -> list[Arrow]:
@@ -92,13 +93,13 @@ def _arrows() -> list[Arrow]:
     ]
     for web in ("web1", "web2", "web3"):
         arrows.append(_arrow(f"edge-lb>{web}", b["edge-lb"].right, b[web].left))
-        arrows.append(_arrow("web>platform-lb", b[web].right, b["platform-lb"].left, labelled=web == "web2"))
+        # The platform pool cannot tell which web node called: its box shows the total.
+        arrows.append(_arrow(f"{web}>platform-lb", b[web].right, b["platform-lb"].left, labelled=False))
     for node in ("platform1", "platform2"):
         arrows.append(_arrow(f"platform-lb>{node}", b["platform-lb"].right, b[node].left))
-        first = node == "platform1"
-        arrows.append(_arrow("platform>db-lb", b[node].right, b["db-lb"].left, labelled=False))
-        arrows.append(_arrow("platform>redis", b[node].right, b["redis"].left, labelled=first))
-        arrows.append(_arrow("platform>rabbitmq", b[node].right, b["rabbitmq"].left, labelled=False))
+        arrows.append(_arrow(f"{node}>db-lb", b[node].right, b["db-lb"].left, labelled=False))
+        arrows.append(_arrow(f"{node}>redis", b[node].right, b["redis"].left, labelled=False))
+        arrows.append(_arrow(f"{node}>rabbitmq", b[node].right, b["rabbitmq"].left, labelled=False))
     arrows += [
         _arrow("db-lb>postgres", b["db-lb"].right, b["postgres"].left, labelled=False),
         _arrow("db-lb>postgres-replica", b["db-lb"].right, b["postgres-replica"].left, labelled=False),

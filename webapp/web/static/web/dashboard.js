@@ -50,9 +50,14 @@
     });
   }
 
-  function drawArrows(arrows) {
+  var SILENT = {"down": true, "off": true, "no data": true};
+
+  function drawArrows(arrows, boxes) {
     root.querySelectorAll("[data-arrow]").forEach(function (g) {
       var arrow = arrows[g.dataset.arrow];
+      var source = boxes[g.dataset.from];
+      // Nothing leaves a box that is down, whatever the total along its edge says.
+      if (source && SILENT[source.state]) arrow = {rate: 0, label: ""};
       var rate = arrow ? arrow.rate : null;
       var line = g.querySelector("line");
       // Wider with more traffic (a doubling adds a pixel); dashed when there is none.
@@ -97,7 +102,7 @@
         (data.missing || []).forEach(function (m) { messages.push("No data from " + m); });
         showNotices(messages);
         drawBoxes(data.boxes || {});
-        drawArrows(data.arrows || {});
+        drawArrows(data.arrows || {}, data.boxes || {});
         drawJobs((data.boxes || {}).cron);
         updated.textContent = "Updated " + new Date(data.generated_at * 1000).toLocaleTimeString() + ".";
       })

@@ -4,6 +4,7 @@ it through the doors a user has (published ports), and look inside with
 for a fixed time, and print the stack's state when something fails."""
 
 import os
+import shutil
 
 import pytest
 
@@ -32,6 +33,33 @@ def cdn(stack) -> str:
 @pytest.fixture(scope="session")
 def stats(stack) -> str:
     return f"http://{published('edge-lb', 8404)}"
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+# Quiet, self-contained Chromium: no sandbox as root in CI, no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, the system's own, driven by Playwright (test_browser, test_dashboard)."""
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (Debian package: chromium)")
+        pytest.skip("no Chromium found: install it (Debian: chromium) or set CHROMIUM_PATH")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus) -> None:

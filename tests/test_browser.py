@@ -2,37 +2,11 @@
 sign up, follow, post, and the post shows on a follower's home timeline; export one's
 data and download it once the off-line job is done."""
 
-import os
-import shutil
 import uuid
 
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-# Quiet, self-contained Chromium: no sandbox as root in CI, no background traffic.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required in CI (Debian package: chromium)")
-        pytest.skip("no Chromium found: install it (Debian: chromium) or set CHROMIUM_PATH")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def sign_up(browser, edge: str, username: str):

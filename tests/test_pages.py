@@ -114,6 +114,7 @@ def test_only_the_edge_the_cdn_and_the_admin_pages_are_published():
         "rabbitmq": {15672},  # the management UI, not AMQP
         "platform-lb": {8404},  # stats pages only: the platform pool itself (9000) is not published
         "db-lb": {8404},  # nor are the database pools (9001, 9002)
+        "prometheus": {9090},  # its own UI; the exporters and /metrics pages are not published
     }
     if "spark-master" in ports:  # the analytics profile: the master's UI, not the cluster's port (7077)
         expected["spark-master"] = {8080}

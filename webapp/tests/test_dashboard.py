@@ -169,3 +169,13 @@ def test_the_page_draws_every_box_and_lists_the_drills(client):
         assert f'data-testid="box-{name}"' in html
     assert "make kill NODE=web2" in html
     assert "vendor/uplot/uPlot.iife" in html
+
+
+def test_a_node_that_accepts_connections_and_answers_nothing_is_frozen():
+    """`make pause NODE=web2`: its health checks connect, then time out (L7TOUT)."""
+    states = [server("edge-lb", "web", "web1", "UP"), server("edge-lb", "web", "web2", "DOWN")]
+    checks = [check("edge-lb", "web", "web1", "L7OK"), check("edge-lb", "web", "web2", "L7TOUT")]
+    boxes = build(up=EDGE_UP, server_state=states, server_check=checks)["boxes"]
+    assert boxes["web2"]["state"] == "frozen"
+    assert boxes["web2"]["note"] == "accepts connections, answers nothing"
+    assert boxes["web1"]["state"] == "up"

@@ -28,9 +28,10 @@ from django.conf import settings
 EXTERNAL, CODE, INFRA = "external", "code", "infra"
 
 # States, each drawn with a label and an icon as well as a colour (the page's legend).
-UP, DOWN, DRAINING, MAINT, LAGGING, LATE, OFF, NO_DATA = (
+UP, DOWN, FROZEN, DRAINING, MAINT, LAGGING, LATE, OFF, NO_DATA = (
     "up",
     "down",
+    "frozen",
     "draining",
     "maintenance",
     "lagging",
@@ -48,6 +49,9 @@ LAG_SECONDS, LAG_BYTES = 5.0, 16 * 1024 * 1024
 # The result of a balancer's latest health check of a server that means it passed
 # (HAProxy's check status codes; the others are timeouts, refusals, bad answers).
 CHECK_PASSED = {"L4OK", "L6OK", "L7OK", "L7OKC", "PROCOK", "INI", "UNK", "HANA"}
+# A check that connected and got no answer in time: the node accepts connections and
+# answers nothing, as a frozen process does (`make pause`; or one hopelessly overloaded).
+CHECK_NO_ANSWER = "L7TOUT"
 # cron publishes `heartbeat` every minute: a slot older than this means no cron runs.
 HEARTBEAT_LATE = 150
 
@@ -71,12 +75,7 @@ QUERIES = {
     "server_sessions": "haproxy_server_current_sessions",
     "server_last": "haproxy_server_last_session_seconds",
     "frontend_http": "sum by (instance, proxy) (irate(haproxy_frontend_http_requests_total[5s]))",
-    "postgres": _any_of(
-        "pg_up",
-        "pg_replication_lag_seconds",
-        "pg_replication_is_replica",
-        "pg_stat_replication_pg_wal_lsn_diff",
-    ),
+    "postgres": _any_of("pg_up", "pg_replication_lag_seconds", "pg_stat_replication_pg_wal_lsn_diff"),
     "redis": _any_of(
         "redis_up",
         "redis_memory_used_bytes",
@@ -282,19 +281,23 @@ class Snapshot:
             "edge-lb", INFRA, UP if edge_up else (DOWN if edge_up is False else NO_DATA), ["round robin"]
         )
 
-    def last_check_failed(self, balancer: str, proxy: str, server: str) -> bool:
+    def last_check(self, balancer: str, proxy: str, server: str) -> str | None:
+        """The status code of the balancer's latest health check of a server."""
         for labels, _ in self.q["server_check"].where(instance=balancer, proxy=proxy, server=server):
-            return labels.get("state", "") not in CHECK_PASSED
-        return False
+            return labels.get("state")
+        return None
 
     @staticmethod
     def node_state(
-        balancer: str | None, failing: bool, answers: bool | None, served: float
+        balancer: str | None, check: str | None, answers: bool | None, served: float
     ) -> tuple[str, str]:
         """A node's state and why, from its balancer's view first, then the signals that
         arrive a second or two before the balancer's checks have counted to `fall`."""
+        failing = check is not None and check not in CHECK_PASSED
         if balancer is None:
             return NO_DATA, ""
+        if balancer in (DOWN, UP) and check == CHECK_NO_ANSWER:
+            return FROZEN, "accepts connections, answers nothing"
         if balancer in (DOWN, MAINT):
             # MAINT is also what HAProxy shows once a server's name no longer resolves
             # (Docker drops a stopped container's name): either way it serves nothing.
@@ -316,11 +319,11 @@ class Snapshot:
         for name in names:
             state = self.balancer_state(balancer, proxy, name)
             answers = self.scraped(job, name)
-            failing = self.last_check_failed(balancer, proxy, name)
+            check = self.last_check(balancer, proxy, name)
             rate = http.total(server=name)
             errors = http.total(server=name, code="5xx")
             lines = [f"{_rate(rate)} req/s", f"{_rate(errors)} errors/s"]
-            state, note = self.node_state(state, failing, answers, served=http.total(server=name))
+            state, note = self.node_state(state, check, answers, served=http.total(server=name))
             last = self.q["server_last"].value(instance=balancer, proxy=proxy, server=name)
             if last is not None and last >= 0:
                 serving[name] = last

@@ -139,6 +139,10 @@ DRILLS = [
         "make drain SERVER=web2",
         "web2 shows draining: no new requests, none fail. Back: make enable SERVER=web2.",
     ),
+    Drill(
+        "make pause NODE=web3",
+        "web3 shows frozen: it accepts connections, answers nothing. Back: make unpause.",
+    ),
     Drill("make kill NODE=platform1", "platform1 turns down; platform2 takes every call; no page fails."),
     Drill(
         "make pause-replay",

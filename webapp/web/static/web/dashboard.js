@@ -9,7 +9,7 @@
   var DATA_EVERY = 1000;
   var CHARTS_EVERY = 5000;
   var ICONS = {
-    "up": "●", "down": "✕", "draining": "◐", "maintenance": "⊘", "lagging": "⚠",
+    "up": "●", "down": "✕", "frozen": "❄", "draining": "◐", "maintenance": "⊘", "lagging": "⚠",
     "late": "⚠", "off": "○", "no data": "?"
   };
   var updated = root.querySelector("[data-testid=dashboard-updated]");
@@ -50,7 +50,7 @@
     });
   }
 
-  var SILENT = {"down": true, "off": true, "no data": true};
+  var SILENT = {"down": true, "frozen": true, "off": true, "no data": true};
 
   function drawArrows(arrows, boxes) {
     root.querySelectorAll("[data-arrow]").forEach(function (g) {

@@ -180,9 +180,9 @@ class Samples:
             [(lbl, v) for lbl, v in self.series if all(lbl.get(k) == x for k, x in labels.items())]
         )
 
-    def value(self, default: float | None = None, **labels: str) -> float | None:
+    def value(self, **labels: str) -> float | None:
         found = self.where(**labels).series
-        return found[0][1] if found else default
+        return found[0][1] if found else None
 
     def total(self, **labels: str) -> float:
         return sum(v for _, v in self.where(**labels).series)
@@ -323,7 +323,7 @@ class Snapshot:
             rate = http.total(server=name)
             errors = http.total(server=name, code="5xx")
             lines = [f"{_rate(rate)} req/s", f"{_rate(errors)} errors/s"]
-            state, note = self.node_state(state, check, answers, served=http.total(server=name))
+            state, note = self.node_state(state, check, answers, served=rate)
             last = self.q["server_last"].value(instance=balancer, proxy=proxy, server=name)
             if last is not None and last >= 0:
                 serving[name] = last

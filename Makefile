@@ -25,10 +25,9 @@ DAYS ?= 30
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-env: .env ## Create .env from .env.example with fresh random secrets
-.env:
-	@python3 -c 'import re, secrets, sys; sys.stdout.write(re.sub(r"=change-me$$", lambda _: "=" + secrets.token_urlsafe(48), open(".env.example").read(), flags=re.M))' > .env
-	@echo "Wrote .env with fresh secrets (from .env.example)."
+env: .env ## Create .env from .env.example with fresh random secrets (or add what a newer one has)
+.env: .env.example
+	@python3 scripts/write_env.py .env.example .env
 
 preflight: .env ## Check Docker, Compose and the published ports
 	@command -v docker >/dev/null || { echo "Docker is not installed. Install Docker Engine and the Compose v2 plugin: https://docs.docker.com/engine/install/" >&2; exit 1; }

@@ -185,6 +185,8 @@ def wrk(
     seconds = max(1, round(seconds))  # wrk takes whole seconds
     arguments = ["--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s"]
     arguments += ["--timeout", "10s", "--header", f"Host: {host}"]
+    # Past the edge's per-address rate limits, as Locust is (haproxy/edge.cfg).
+    arguments += ["--header", f"X-Load-Generator: {env_value('LOAD_GENERATOR_KEY')}"]
     for header in headers:
         arguments += ["--header", header]
     arguments += [url]

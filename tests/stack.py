@@ -166,9 +166,17 @@ def haproxy_rows(csv: str) -> list[dict[str, str]]:
     return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
 
 
+def stats_csv(stats_url: str) -> str:
+    """An HAProxy stats page in CSV, asked with the operator's credentials from .env."""
+    credentials = (env_value("HAPROXY_STATS_USER"), env_value("HAPROXY_STATS_PASSWORD"))
+    response = requests.get(f"{stats_url}/;csv", auth=credentials, timeout=5)
+    response.raise_for_status()
+    return response.text
+
+
 def haproxy_status(stats_url: str, backend: str) -> dict[str, str]:
     """Server name -> status (UP, DOWN, MAINT...) of one backend, from the stats CSV."""
-    rows = haproxy_rows(requests.get(f"{stats_url}/;csv", timeout=5).text)
+    rows = haproxy_rows(stats_csv(stats_url))
     return {
         row["svname"]: row["status"]
         for row in rows

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from stack import broken, haproxy_status, make, served_by, wait_for
+from stack import broken, env_value, haproxy_status, make, served_by, stats_csv, wait_for
 
 WEB_NODES = {"web1", "web2", "web3"}
 
@@ -20,6 +20,13 @@ def test_requests_through_the_edge_reach_all_three_web_nodes(edge):
 
 def test_the_stats_page_shows_every_web_node_up(stats):
     assert haproxy_status(stats, "web") == {"web1": "UP", "web2": "UP", "web3": "UP"}
+
+
+def test_the_stats_page_asks_for_the_credentials_in_env(stats):
+    assert requests.get(f"{stats}/;csv", timeout=5).status_code == 401
+    wrong = requests.get(f"{stats}/;csv", auth=(env_value("HAPROXY_STATS_USER"), "guess"), timeout=5)
+    assert wrong.status_code == 401
+    assert "web1" in stats_csv(stats)
 
 
 def test_the_stats_port_serves_prometheus_metrics(stats):

@@ -31,6 +31,7 @@ from stack import (
     make,
     psql,
     published,
+    stats_csv,
     wait_for,
 )
 
@@ -43,7 +44,7 @@ TAIL_SECONDS = 3
 
 def frontend_requests(stats: str) -> int:
     """Requests the edge has received so far (its frontend's counter on the stats page)."""
-    for row in haproxy_rows(requests.get(f"{stats}/;csv", timeout=5).text):
+    for row in haproxy_rows(stats_csv(stats)):
         if row["pxname"] == "www" and row["svname"] == "FRONTEND":
             return int(row["req_tot"] or 0)
     raise AssertionError("no www frontend on the stats page")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from signins.assertions import HEADER as ASSERTION_HEADER
 
 from idempotency.models import KeptAnswer
 
@@ -44,7 +45,10 @@ def write_id(request: HttpRequest) -> uuid.UUID | None:
 
 
 def _caller(request: HttpRequest) -> str:
-    return request.headers.get("X-Acting-User", "")[:20]
+    """Whose keys these are: the sign-in the call acts for (a digest of its assertion,
+    the same on every retry), or nobody's."""
+    assertion = request.headers.get(ASSERTION_HEADER, "")
+    return hashlib.sha256(assertion.encode()).hexdigest()[:20] if assertion else ""
 
 
 def _fingerprint(request: HttpRequest) -> str:

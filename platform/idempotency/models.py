@@ -16,7 +16,11 @@ class KeptAnswer(models.Model):
     waits on the index until that attempt commits or rolls back.
     """
 
-    caller = models.CharField(max_length=20, blank=True, help_text="X-Acting-User; empty for nobody")
+    caller = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="the acting sign-in (a digest of its assertion); empty for nobody",
+    )
     key = models.CharField(max_length=100)
     request = models.CharField(max_length=64, help_text="what was asked: method, path and body, hashed")
     status = models.PositiveSmallIntegerField(null=True, help_text="null until the write has answered")

@@ -14,6 +14,14 @@ class Conflict(Exception):
     """409: a taken username, following yourself, an export that is not ready."""
 
 
+class TooManyAttempts(Exception):
+    """429: wait before trying again (an account that had too many wrong passwords)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(Exception):
     """400: input that parsed but is wrong (an upload that is not a picture), with the
     field it came in."""

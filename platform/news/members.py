@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from signins import throttle
 
 from news import avatars, timelines
 from news.cache import cache
@@ -99,11 +100,18 @@ def create_user(username: str, password: str, name: str) -> dict:
 
 
 def authenticate(username: str, password: str) -> dict | None:
+    """The member whose password this is, or None. An account that had too many wrong
+    passwords must wait first (signins.throttle: TooManyAttempts), before any hashing."""
     user = User.objects.filter(username__iexact=username, is_active=True).first()
     if user is None:
         make_password(password)  # same cost as a real check: no timing hint that the name is unknown
         return None
-    return user.as_dict() if check_password(password, user.password) else None
+    throttle.check(user.pk)
+    if not check_password(password, user.password):
+        throttle.failed(user.pk)
+        return None
+    throttle.succeeded(user.pk)
+    return user.as_dict()
 
 
 @transaction.atomic

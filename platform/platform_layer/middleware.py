@@ -26,10 +26,15 @@ def served_by(get_response: Handler) -> Handler:
 
 def require_api_token(get_response: Handler) -> Handler:
     """Refuse callers that do not present the shared secret of the web tier."""
-    expected = f"Bearer {settings.PLATFORM_API_TOKEN}".encode()
+    # Without a token configured, nothing but the open paths is answered.
+    expected = f"Bearer {settings.PLATFORM_API_TOKEN}".encode() if settings.PLATFORM_API_TOKEN else None
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if request.path not in OPEN_PATHS:
+            if expected is None:
+                return JsonResponse(
+                    {"detail": "This process serves no API (no PLATFORM_API_TOKEN)."}, status=401
+                )
             given = request.headers.get("Authorization", "").encode()
             if not hmac.compare_digest(given, expected):
                 return JsonResponse({"detail": "Missing or wrong API token."}, status=401)

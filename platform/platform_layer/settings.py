@@ -27,7 +27,12 @@ ALLOWED_HOSTS = env("PLATFORM_ALLOWED_HOSTS", "*").split(",")
 # Name of this node, sent back in every response so a reader can watch the balancing.
 NODE_NAME = env("NODE_NAME", socket.gethostname())
 # Shared secret the web tier presents on every call (see platform_layer.middleware).
-PLATFORM_API_TOKEN = env("PLATFORM_API_TOKEN")
+# Only the platform nodes hold it: the relay, the consumers and migrations serve no
+# HTTP, and without it every call to them would be refused.
+PLATFORM_API_TOKEN = env("PLATFORM_API_TOKEN", "")
+# How long a member's login lasts (the web tier's session cookie lasts as long):
+# the assertion the platform signs at login expires then (signins.assertions).
+SIGN_IN_MAX_AGE = int(env("SIGN_IN_MAX_AGE", str(14 * 24 * 3600)))
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -37,6 +42,7 @@ INSTALLED_APPS = [
     "jobs",
     "idempotency",
     "mapreduce",
+    "signins",
 ]
 MIDDLEWARE = [
     # Outermost: counts every answer, errors included, for Prometheus.
@@ -109,6 +115,12 @@ RABBITMQ_API_URL = env("RABBITMQ_API_URL", "http://rabbitmq:15672/api")
 # --- Off-line work ------------------------------------------------------------------
 # The daily purge job deletes stories older than this (the demo world spans 60 days).
 STORY_RETENTION_DAYS = int(env("STORY_RETENTION_DAYS", "365"))
+# A finished data export, its document included, is deleted this long after it finished
+# (the hourly expire-exports job); until then its member may download it.
+EXPORT_RETENTION_HOURS = int(env("EXPORT_RETENTION_HOURS", "24"))
+# A visitor's clicks on one story count once in this many seconds (news.clicks): a
+# flood of clicks, or a forged Referer sent again and again, counts once. 0: every click.
+CLICK_DEDUP_SECONDS = int(env("CLICK_DEDUP_SECONDS", "600"))
 
 # --- Map-reduce on Spark (mapreduce/: the analytics profile) -------------------------
 # Another cluster runs the same jobs: point this at its master.

@@ -7,12 +7,20 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 
+from signins import assertions
+
 from news.cache import cache
 from news.models import Follow, User
 
 
 def member(name: str) -> User:
     return User.objects.create(username=f"{name}_{uuid.uuid4().hex[:6]}", name=name)
+
+
+def acting(user_id: int) -> dict[str, str]:
+    """The header a call made for this member carries: the assertion of a new sign-in,
+    as the web tier sends it (for the test client's **extra)."""
+    return {"HTTP_X_MEMBER_ASSERTION": assertions.issue(user_id)}
 
 
 def follow(follower: User, followee: User) -> None:

@@ -4,8 +4,10 @@ Every call goes to one load-balanced address (the article's `localhost:9000`
 idea), where the pool, its health checks and retries are HAProxy's job; or, in
 smart-client mode, to the platform nodes themselves (web.platform_nodes).
 
-Calls made on behalf of a logged-in member name them in `X-Acting-User`; the
-platform trusts that header because this tier presents its API token.
+Calls made on behalf of a logged-in member carry the assertion the platform signed
+when they logged in (`X-Member-Assertion`, kept in their session: web.auth). This
+tier's API token says who calls; the assertion says for whom, and only the platform
+can make one, so the token alone acts for no member.
 
 Writes are safe to send again: each carries an `Idempotency-Key` derived from the
 request's write key (web.middleware: a form's, or the edge's request id) and the
@@ -24,7 +26,7 @@ import re
 import threading
 import time
 import uuid
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode
 
 import orjson
@@ -42,10 +44,22 @@ RETRY_PAUSES = (0.25, 0.5)
 # Answers that say nothing about whether the write happened: the balancer's, mostly.
 UNKNOWN_OUTCOME = (502, 503, 504)
 WRITTEN_HEADER = "X-Written-LSN"
+ASSERTION_HEADER = "X-Member-Assertion"
 READ_AFTER_HEADER = "X-Read-After-LSN"
 # A WAL position as Postgres prints it, e.g. 16/B374D848: the pattern the platform
 # accepts (platform_layer.db), so that a position it wrote is one it reads back.
 LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
+
+
+class Acting(Protocol):
+    """A member a call acts for: their id, and the assertion the platform signed at their
+    login (web.auth.Member is one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def assertion(self) -> str: ...
 
 
 class PlatformUnavailable(Exception):
@@ -84,6 +98,10 @@ class Conflict(PlatformError):
     """409: a taken username, following yourself, an export that is not done yet."""
 
 
+class TooManyAttempts(PlatformError):
+    """429: an account that had too many wrong passwords must wait (the detail says how long)."""
+
+
 class Download(NamedTuple):
     """A file the platform built, with the headers a browser needs to save it."""
 
@@ -97,6 +115,7 @@ _REFUSALS: dict[int, type[PlatformError]] = {
     403: Forbidden,
     404: NotFound,
     409: Conflict,
+    429: TooManyAttempts,
 }
 
 
@@ -149,7 +168,7 @@ class PlatformClient:
         self,
         method: str,
         path: str,
-        acting: int | None = None,
+        acting: Acting | None = None,
         raw: bool = False,
         keyed: bool = True,
         **content: Any,
@@ -169,7 +188,7 @@ class PlatformClient:
         self,
         method: str,
         path: str,
-        acting: int | None = None,
+        acting: Acting | None = None,
         keyed: bool = True,
         params: dict[str, Any] | None = None,
         json: Any = None,
@@ -183,7 +202,7 @@ class PlatformClient:
         or 504. The platform answers a repeat as it answered the first."""
         headers = {"Authorization": self.authorization}
         if acting is not None:
-            headers["X-Acting-User"] = str(acting)
+            headers[ASSERTION_HEADER] = acting.assertion
         read_after = getattr(self._local, "read_after", None)
         if read_after:
             headers[READ_AFTER_HEADER] = read_after
@@ -246,8 +265,14 @@ class PlatformClient:
         return self.request("POST", f"{API}/users", json=body)
 
     def log_in(self, username: str, password: str) -> dict:
+        """The member, with the `assertion` to act for them; TooManyAttempts while their
+        account must wait after wrong passwords."""
         body = {"username": username, "password": password}
         return self.request("POST", f"{API}/auth/login", keyed=False, json=body)
+
+    def log_out(self, acting: Acting) -> None:
+        """Revoke the member's assertion: it acts for no one any more, on any node."""
+        self.request("POST", f"{API}/auth/logout", acting=acting)
 
     def user(self, user_id: int) -> dict:
         return self.request("GET", f"{API}/users/{user_id}")
@@ -256,31 +281,31 @@ class PlatformClient:
         # URLs only route names of [A-Za-z0-9_], so the name needs no quoting.
         return self.request("GET", f"{API}/users/by-username/{username}")
 
-    def update_profile(self, user_id: int, **fields: str) -> dict:
-        return self.request("PATCH", f"{API}/users/{user_id}", acting=user_id, json=fields)
+    def update_profile(self, member: Acting, **fields: str) -> dict:
+        return self.request("PATCH", f"{API}/users/{member.id}", acting=member, json=fields)
 
-    def upload_avatar(self, user_id: int, filename: str, content: bytes, content_type: str) -> dict:
+    def upload_avatar(self, member: Acting, filename: str, content: bytes, content_type: str) -> dict:
         files = {"image": (filename, content, content_type)}
-        return self.request("POST", f"{API}/users/{user_id}/avatar", acting=user_id, files=files)
+        return self.request("POST", f"{API}/users/{member.id}/avatar", acting=member, files=files)
 
     def avatar(self, user_id: int) -> bytes:
         return self.request("GET", f"{API}/users/{user_id}/avatar", raw=True)
 
-    def is_following(self, acting: int, user_id: int) -> bool:
+    def is_following(self, acting: Acting, user_id: int) -> bool:
         return self.request("GET", f"{API}/users/{user_id}/follow", acting=acting)["following"]
 
-    def follow(self, acting: int, user_id: int) -> dict:
+    def follow(self, acting: Acting, user_id: int) -> dict:
         return self.request("POST", f"{API}/users/{user_id}/follow", acting=acting)
 
-    def unfollow(self, acting: int, user_id: int) -> dict:
+    def unfollow(self, acting: Acting, user_id: int) -> dict:
         return self.request("DELETE", f"{API}/users/{user_id}/follow", acting=acting)
 
-    def suggestions(self, user_id: int) -> dict:
-        return self.request("GET", f"{API}/users/{user_id}/suggestions", acting=user_id)
+    def suggestions(self, member: Acting) -> dict:
+        return self.request("GET", f"{API}/users/{member.id}/suggestions", acting=member)
 
-    def people_you_may_know(self, user_id: int) -> dict:
+    def people_you_may_know(self, member: Acting) -> dict:
         """{items: [{member, mutuals}], computed_at}: computed off-line by map-reduce."""
-        return self.request("GET", f"{API}/users/{user_id}/people-you-may-know", acting=user_id)
+        return self.request("GET", f"{API}/users/{member.id}/people-you-may-know", acting=member)
 
     # --- Stories (lists are pages: {items, limit, offset, has_more}) -------------------
     def stories(self, limit: int, offset: int) -> dict:
@@ -289,9 +314,9 @@ class PlatformClient:
     def stories_by(self, user_id: int, limit: int, offset: int) -> dict:
         return self.get(f"{API}/users/{user_id}/stories", limit=limit, offset=offset)
 
-    def timeline(self, user_id: int, limit: int, offset: int) -> dict:
+    def timeline(self, member: Acting, limit: int, offset: int) -> dict:
         params = {"limit": limit, "offset": offset}
-        return self.request("GET", f"{API}/users/{user_id}/timeline", acting=user_id, params=params)
+        return self.request("GET", f"{API}/users/{member.id}/timeline", acting=member, params=params)
 
     def search(self, q: str, limit: int, offset: int) -> dict:
         return self.get(f"{API}/search", q=q, limit=limit, offset=offset)
@@ -299,19 +324,21 @@ class PlatformClient:
     def story(self, story_id: int) -> dict:
         return self.request("GET", f"{API}/stories/{story_id}")
 
-    def post_story(self, acting: int, title: str, url: str, text: str) -> dict:
+    def post_story(self, acting: Acting, title: str, url: str, text: str) -> dict:
         body = {"title": title, "url": url, "text": text}
         return self.request("POST", f"{API}/stories", acting=acting, json=body)
 
-    def edit_story(self, acting: int, story_id: int, **fields: str) -> dict:
+    def edit_story(self, acting: Acting, story_id: int, **fields: str) -> dict:
         return self.request("PATCH", f"{API}/stories/{story_id}", acting=acting, json=fields)
 
-    def delete_story(self, acting: int, story_id: int) -> None:
+    def delete_story(self, acting: Acting, story_id: int) -> None:
         self.request("DELETE", f"{API}/stories/{story_id}", acting=acting)
 
-    def click(self, story_id: int, referrer_domain: str, acting: int | None) -> str:
-        """Record a click through; return the story's URL."""
-        body = {"referrer_domain": referrer_domain}
+    def click(self, story_id: int, referrer_domain: str, acting: Acting | None, visitor: str = "") -> str:
+        """Record a click through; return the story's URL. A visitor's (or member's) clicks
+        on a story count once per window on the platform: `visitor` names one who is not
+        logged in (web.visitors)."""
+        body = {"referrer_domain": referrer_domain, "visitor": visitor}
         return self.request("POST", f"{API}/stories/{story_id}/clicks", acting=acting, json=body)["url"]
 
     def fanout(self, story_id: int) -> dict:
@@ -319,15 +346,16 @@ class PlatformClient:
         story in their timeline yet (the fan-out consumer fills them after the post)."""
         return self.request("GET", f"{API}/stories/{story_id}/fanout")
 
-    # --- Exports: schedule, then poll ({id, status, progress, error, created_at, finished_at}) ---
-    def request_export(self, user_id: int) -> dict:
-        """Schedule a copy of the member's data; the platform answers at once (202) with the job."""
-        return self.request("POST", f"{API}/users/{user_id}/exports", acting=user_id)
+    # --- Exports: schedule, poll ({id, status, progress, error, created_at, finished_at, expires_at}) ---
+    def request_export(self, member: Acting) -> dict:
+        """Schedule a copy of the member's data; the platform answers at once (202) with the job,
+        or Conflict while the member's previous export is unfinished."""
+        return self.request("POST", f"{API}/users/{member.id}/exports", acting=member)
 
-    def export(self, acting: int, export_id: uuid.UUID) -> dict:
+    def export(self, acting: Acting, export_id: uuid.UUID) -> dict:
         return self.request("GET", f"{API}/exports/{export_id}", acting=acting)
 
-    def download_export(self, acting: int, export_id: uuid.UUID) -> Download:
+    def download_export(self, acting: Acting, export_id: uuid.UUID) -> Download:
         """The finished document; Conflict while it is not done yet."""
         response = self.send("GET", f"{API}/exports/{export_id}/download", acting=acting)
         return Download(

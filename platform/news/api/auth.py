@@ -1,8 +1,9 @@
 """Who acts: declared once per route (its `auth`), never checked again inside a handler.
 
-The calling product names the member it acts for in the `X-Acting-User` header; the
-platform trusts that header because the caller presented the web tier's API token
-(platform_layer.middleware). A route asks for one of:
+The calling product acts for a member by sending the assertion the platform signed
+when that member logged in, in the `X-Member-Assertion` header (signins.assertions).
+The web tier's API token (platform_layer.middleware) says who calls; the assertion
+says for whom, and only the platform can make one. A route asks for one of:
 
 - `member`: a member must act;
 - `owner`: a member must act, and it must be the member the path names
@@ -19,11 +20,14 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from ninja.errors import HttpError
+from signins import assertions
 
 from news import members
 from news.errors import Forbidden
 
-HEADER = "X-Acting-User"
+HEADER = assertions.HEADER
+# An assertion is about 100 characters; anything much longer is not one.
+MAX_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,16 @@ class VisitorRequest(HttpRequest):
 
 
 def member(request: HttpRequest) -> Member:
-    """The acting member, read through the cache (usually no query); a 401 without one."""
+    """The member the call's assertion acts for; a 401 without a good one."""
     raw = request.headers.get(HEADER, "")
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-        raise HttpError(401, f"Log in first: this call needs the {HEADER} header.")
-    if members.get_user(int(raw)) is None:
-        raise HttpError(401, f"No member {raw}: log in again.")
-    return Member(int(raw))
+    if not raw:
+        raise HttpError(401, f"Log in first: this call needs a member's assertion ({HEADER}).")
+    user_id = assertions.member_id(raw) if len(raw) <= MAX_LENGTH else None
+    if user_id is None:
+        raise HttpError(401, "This sign-in is not valid (logged out, expired or forged): log in again.")
+    if members.get_user(user_id) is None:
+        raise HttpError(401, f"No member {user_id}: log in again.")
+    return Member(user_id)
 
 
 def owner(request: HttpRequest) -> Member:
@@ -69,5 +76,5 @@ def owner(request: HttpRequest) -> Member:
 
 
 def anyone(request: HttpRequest) -> Visitor:
-    """The acting member when the header names one, else a visitor who is not logged in."""
+    """The acting member when the call carries an assertion, else a visitor who is not logged in."""
     return Visitor(member(request).id if request.headers.get(HEADER) else None)

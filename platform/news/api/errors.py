@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
-from news.errors import Conflict, Forbidden, InvalidInput, NotFound
+from news.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 
 # The platform's own refusals (news.errors), and the status each one answers with.
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409}
@@ -31,6 +31,12 @@ def install(api: NinjaAPI) -> None:
     def invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
         errors = [{"field": exc.field, "message": str(exc)}]
         return api.create_response(request, {"detail": str(exc), "errors": errors}, status=400)
+
+    @api.exception_handler(TooManyAttempts)
+    def too_many_attempts(request: HttpRequest, exc: TooManyAttempts) -> HttpResponse:
+        response = api.create_response(request, {"detail": str(exc)}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     for exception, status in STATUS.items():
         api.add_exception_handler(exception, _answer(api, status))

@@ -6,11 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import StringConstraints
+from signins import assertions
 
 from news import members
 from news.api import auth
 from news.api.fields import LoginName, LoginPassword, Name, Password, Text, Username
-from news.api.schemas import Detail, UserOut
+from news.api.schemas import Detail, SignedInOut, UserOut
 from news.errors import NotFound
 
 router = Router(tags=["members"])
@@ -32,17 +33,30 @@ class ProfileIn(Schema):
     bio: Annotated[Text, StringConstraints(max_length=500, strip_whitespace=True)] | None = None
 
 
-@router.post("/users", response={201: UserOut, 409: Detail}, summary="Sign up")
+@router.post("/users", response={201: SignedInOut, 409: Detail}, summary="Sign up (and log in)")
 def sign_up(request: HttpRequest, body: SignUpIn):
-    return Status(201, members.create_user(body.username, body.password, body.name))
+    user = members.create_user(body.username, body.password, body.name)
+    return Status(201, {**user, "assertion": assertions.issue(user["id"])})
 
 
-@router.post("/auth/login", response={200: UserOut, 401: Detail}, summary="Check a password")
+@router.post(
+    "/auth/login",
+    response={200: SignedInOut, 401: Detail, 429: Detail},
+    summary="Check a password; log in",
+    description="A member whose account had too many wrong passwords in a row must wait: 429, Retry-After.",
+)
 def log_in(request: HttpRequest, body: LoginIn):
     user = members.authenticate(body.username, body.password)
     if user is None:
         return Status(401, {"detail": "Wrong username or password."})
-    return user
+    return {**user, "assertion": assertions.issue(user["id"])}
+
+
+@router.post("/auth/logout", response={204: None, 401: Detail}, auth=auth.member, summary="Log out")
+def log_out(request: HttpRequest):
+    """Revoke the assertion this call carries: no node accepts it any more."""
+    assertions.revoke(request.headers[auth.HEADER])
+    return Status(204, None)
 
 
 @router.get("/users/{int:user_id}", response={200: UserOut, 404: Detail})

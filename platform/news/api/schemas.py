@@ -33,6 +33,13 @@ class UserOut(BaseModel):
     version: int
 
 
+class SignedInOut(UserOut):
+    """A member who just signed up or logged in, with the assertion that lets the caller
+    act for them (signins.assertions): keep it, send it as X-Member-Assertion."""
+
+    assertion: str
+
+
 class StoryOut(BaseModel):
     id: int
     title: str

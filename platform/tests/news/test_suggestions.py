@@ -4,7 +4,7 @@ import pytest
 
 from news import suggestions
 from news.models import Click, Story
-from tests.support import follow, member
+from tests.support import acting, follow, member
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +23,7 @@ def test_suggestions_come_from_followees_clicks_then_the_weeks_most_clicked(api,
         Click.objects.create(story=stories[3])  # popular with everyone
 
     suggestions.refresh([reader.pk])
-    body = api.get(f"/api/v1/users/{reader.pk}/suggestions", HTTP_X_ACTING_USER=str(reader.pk)).json()
+    body = api.get(f"/api/v1/users/{reader.pk}/suggestions", **acting(reader.pk)).json()
     assert [item["id"] for item in body["items"]] == [stories[1].pk, stories[3].pk]
     assert body["computed_at"]
-    assert (
-        api.get(f"/api/v1/users/{reader.pk}/suggestions", HTTP_X_ACTING_USER=str(friend.pk)).status_code
-        == 403
-    )
+    assert api.get(f"/api/v1/users/{reader.pk}/suggestions", **acting(friend.pk)).status_code == 403

@@ -6,7 +6,7 @@ import pytest
 
 from news import members, timelines
 from news.models import Follow, Story, TimelineEntry, User
-from tests.support import follow, member
+from tests.support import acting, follow, member
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_a_follow_backfills_the_timeline_and_an_unfollow_empties_it(author, api)
         [Story(author=author, title=f"Old {i}", url=f"https://example.com/{i}") for i in range(3)]
     )
     members.follow(reader.pk, author.pk)
-    body = api.get(f"/api/v1/users/{reader.pk}/timeline", HTTP_X_ACTING_USER=str(reader.pk)).json()
+    body = api.get(f"/api/v1/users/{reader.pk}/timeline", **acting(reader.pk)).json()
     assert len(body["items"]) == 3
     members.unfollow(reader.pk, author.pk)
     assert not TimelineEntry.objects.filter(user=reader).exists()

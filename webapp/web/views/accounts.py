@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from web.auth import log_in, log_out
 from web.forms import LoginForm, SignUpForm, refused
-from web.platform_client import Conflict, NotAuthenticated, ValidationFailed, platform
+from web.platform_client import Conflict, NotAuthenticated, TooManyAttempts, ValidationFailed, platform
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,6 +39,8 @@ def login(request: HttpRequest) -> HttpResponse:
             user = platform.log_in(**form.cleaned_data)
         except NotAuthenticated:
             form.add_error(None, "Wrong username or password.")
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.detail)
         except ValidationFailed as exc:
             refused(form, exc)
         else:

@@ -23,7 +23,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     context |= {
         "user": user,
         "is_me": bool(me) and me.id == user["id"],
-        "following": bool(me) and me.id != user["id"] and platform.is_following(me.id, user["id"]),
+        "following": bool(me) and me.id != user["id"] and platform.is_following(me, user["id"]),
     }
     return render(request, "web/profile.html", context)
 
@@ -33,10 +33,10 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 def follow(request: HttpRequest, username: str, follow: bool) -> HttpResponse:
     user = platform.user_by_username(username)
     if follow:
-        platform.follow(request.member.id, user["id"])
+        platform.follow(request.member, user["id"])
         messages.success(request, f"You follow @{user['username']}.")
     else:
-        platform.unfollow(request.member.id, user["id"])
+        platform.unfollow(request.member, user["id"])
         messages.success(request, f"You no longer follow @{user['username']}.")
     # Back where the button was (the home page's people you may know), if on this site.
     back = request.POST.get("next", "")
@@ -76,12 +76,10 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         picture = form.cleaned_data["avatar"]
         try:
-            user = platform.update_profile(
-                me.id, name=form.cleaned_data["name"], bio=form.cleaned_data["bio"]
-            )
+            user = platform.update_profile(me, name=form.cleaned_data["name"], bio=form.cleaned_data["bio"])
             remember(request, user)
             if picture:
-                platform.upload_avatar(me.id, picture.name, picture.read(), picture.content_type)
+                platform.upload_avatar(me, picture.name, picture.read(), picture.content_type)
         except ValidationFailed as exc:
             # The platform calls the uploaded picture "image"; this form calls it "avatar".
             refused(form, exc, aliases={"image": "avatar"})

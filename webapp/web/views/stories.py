@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from web import links
+from web import links, visitors
 from web.auth import login_required
 from web.errors import BadRequest
 from web.forms import SearchForm, StoryForm, refused
@@ -18,11 +18,11 @@ def home(request: HttpRequest) -> HttpResponse:
     page = page_number(request)
     if not request.member:
         return _newest(request, page)
-    member_id = request.member.id
-    context = page_context(request, page, platform.timeline(member_id, PAGE_SIZE, offset(page)))
-    suggestions = platform.suggestions(member_id)
+    member = request.member
+    context = page_context(request, page, platform.timeline(member, PAGE_SIZE, offset(page)))
+    suggestions = platform.suggestions(member)
     context |= {"suggestions": suggestions["items"], "suggestions_computed_at": suggestions["computed_at"]}
-    people = platform.people_you_may_know(member_id)
+    people = platform.people_you_may_know(member)
     context |= {"people": people["items"], "people_computed_at": people["computed_at"]}
     return render(request, "web/home.html", context)
 
@@ -67,7 +67,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     form = StoryForm(request.POST or None)
     if form.is_valid():
         try:
-            posted = platform.post_story(request.member.id, **form.cleaned_data)
+            posted = platform.post_story(request.member, **form.cleaned_data)
         except ValidationFailed as exc:
             refused(form, exc)
         else:
@@ -85,7 +85,7 @@ def edit(request: HttpRequest, story_id: int) -> HttpResponse:
     form = StoryForm(request.POST or None, initial=current)
     if form.is_valid():
         try:
-            platform.edit_story(request.member.id, story_id, **form.cleaned_data)
+            platform.edit_story(request.member, story_id, **form.cleaned_data)
         except ValidationFailed as exc:
             refused(form, exc)
         else:
@@ -101,7 +101,7 @@ def delete(request: HttpRequest, story_id: int) -> HttpResponse:
     """GET asks for confirmation; the POST deletes."""
     current = _own_story(request, story_id)
     if request.method == "POST":
-        platform.delete_story(request.member.id, story_id)
+        platform.delete_story(request.member, story_id)
         messages.success(request, "Your story is deleted.")
         return redirect("member", username=request.member.username)
     return render(request, "web/story_delete.html", {"story": current})
@@ -117,9 +117,12 @@ def _own_story(request: HttpRequest, story_id: int) -> dict:
 
 def go(request: HttpRequest, story_id: int) -> HttpResponse:
     """The click through: record it on the platform (with where the reader came from), then send
-    the reader on. Lists link here rather than to the story's address, so clicks are counted."""
+    the reader on. Lists link here rather than to the story's address, so clicks are counted:
+    each reader's (the member, or the visitor's address: web.visitors) once per story and
+    window, however often they click; every click is sent on."""
     referrer = links.referrer_domain(request.headers.get("Referer"))
-    url = platform.click(story_id, referrer, acting=request.member.id if request.member else None)
+    visitor = visitors.visitor_id(request)
+    url = platform.click(story_id, referrer, acting=request.member or None, visitor=visitor)
     if not links.is_web_url(url):
         raise BadRequest("Not a web link", "This story's address is not an http or https link.")
     response = HttpResponseRedirect(url)

@@ -11,6 +11,7 @@ from hypothesis import settings as hypothesis_settings
 
 from news.models import Story, User
 from platform_layer.wsgi import application
+from signins import assertions
 
 AUTHORIZATION = {"Authorization": f"Bearer {settings.PLATFORM_API_TOKEN}"}
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, headers=AUTHORIZATION)
@@ -38,6 +39,6 @@ def keep_the_test_connection():
 @hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_no_input_makes_the_api_fail(case, member):
     case.call_and_validate(
-        headers={**AUTHORIZATION, "X-Acting-User": str(member.pk)},
+        headers={**AUTHORIZATION, "X-Member-Assertion": assertions.issue(member.pk)},
         checks=[schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance],
     )

@@ -5,6 +5,8 @@ import io
 import pytest
 from PIL import Image
 
+from tests.support import acting
+
 pytestmark = pytest.mark.django_db
 
 
@@ -13,7 +15,7 @@ def test_an_upload_that_is_not_a_picture_names_the_field(api, five_stories):
     response = api.post(
         f"/api/v1/users/{author}/avatar",
         {"image": io.BytesIO(b"GIF89a but not really")},
-        HTTP_X_ACTING_USER=str(author),
+        **acting(author),
     )
     assert response.status_code == 400
     assert response.json()["errors"] == [
@@ -27,7 +29,7 @@ def test_a_picture_is_reencoded_as_a_small_png(api, five_stories):
     Image.new("RGB", (1200, 800), "orange").save(upload, format="JPEG")
     upload.seek(0)
     upload.name = "me.jpg"
-    response = api.post(f"/api/v1/users/{author}/avatar", {"image": upload}, HTTP_X_ACTING_USER=str(author))
+    response = api.post(f"/api/v1/users/{author}/avatar", {"image": upload}, **acting(author))
     assert response.status_code == 200, response.content
     assert response.json()["avatar_version"] == 1
     picture = Image.open(io.BytesIO(api.get(f"/api/v1/users/{author}/avatar").content))

@@ -3,7 +3,7 @@
 import pytest
 
 from news import stories, timelines
-from tests.support import follow, member
+from tests.support import acting, follow, member
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +31,18 @@ def test_bad_paging_is_a_400_with_reasons(api, query):
     assert response.json()["errors"], "the caller is told what is wrong"
 
 
-def test_an_unknown_acting_member_is_a_401_not_a_500(api):
+def test_a_closed_members_assertion_is_a_401_not_a_500(api):
+    ghost = member("ghost")
+    as_ghost = acting(ghost.pk)
+    ghost.delete()
     response = api.post(
         "/api/v1/stories",
         {"title": "Ghost", "url": "https://example.com"},
         content_type="application/json",
-        HTTP_X_ACTING_USER="999999999",
+        **as_ghost,
     )
     assert response.status_code == 401
-    assert "No member" in response.json()["detail"]
+    assert "log in again" in response.json()["detail"]
 
 
 def test_the_fanout_endpoint_reports_progress(api, author):

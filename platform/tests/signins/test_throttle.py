@@ -1,0 +1,62 @@
+"""signins.throttle: wrong passwords for one account slow its next attempts down."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+from signins import throttle
+from signins.models import LoginFailures
+
+from news import members
+from news.errors import TooManyAttempts
+from tests.support import member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ada():
+    user = member("ada")
+    user.password = make_password("right password")
+    user.save()
+    return user
+
+
+def test_the_first_wrong_passwords_cost_no_wait(ada):
+    for _ in range(throttle.FREE_ATTEMPTS - 1):
+        assert members.authenticate(ada.username, "wrong") is None
+    assert members.authenticate(ada.username, "right password")["id"] == ada.pk
+
+
+def test_past_the_free_attempts_even_the_right_password_must_wait_and_is_told_how_long(ada):
+    for _ in range(throttle.FREE_ATTEMPTS):
+        members.authenticate(ada.username, "wrong")
+    with pytest.raises(TooManyAttempts, match=r"try again in \d+ seconds") as refused:
+        members.authenticate(ada.username, "right password")
+    assert 0 < refused.value.retry_after <= throttle.FIRST_WAIT
+
+
+def test_once_the_wait_is_over_the_right_password_works_and_clears_the_count(ada):
+    for _ in range(throttle.FREE_ATTEMPTS):
+        members.authenticate(ada.username, "wrong")
+    LoginFailures.objects.filter(pk=ada.pk).update(last_failed_at=timezone.now() - timedelta(minutes=1))
+    assert members.authenticate(ada.username, "right password")["id"] == ada.pk
+    assert not LoginFailures.objects.filter(pk=ada.pk).exists()
+
+
+def test_each_further_failure_doubles_the_wait_up_to_a_ceiling():
+    waits = [throttle.wait_after(n) for n in range(throttle.FREE_ATTEMPTS, throttle.FREE_ATTEMPTS + 12)]
+    assert waits[:3] == [throttle.FIRST_WAIT, 2 * throttle.FIRST_WAIT, 4 * throttle.FIRST_WAIT]
+    assert waits[-1] == throttle.MAX_WAIT
+
+
+def test_the_api_answers_a_waiting_account_429_with_retry_after(api, ada):
+    for _ in range(throttle.FREE_ATTEMPTS):
+        api.post("/api/v1/auth/login", {"username": ada.username, "password": "x"}, "application/json")
+    response = api.post(
+        "/api/v1/auth/login", {"username": ada.username, "password": "right password"}, "application/json"
+    )
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many wrong passwords" in response.json()["detail"]

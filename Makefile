@@ -98,20 +98,24 @@ checks: .env ## Django's checks for both projects (migrations, deployment settin
 	@echo "== type checks: platform1"
 	$(COMPOSE) run --rm --no-deps platform1 mypy .
 
+# The platform's tests create a database of their own (pytest-django): they connect as
+# the database's owner, from .env, where the platform's own role may not create one.
+as-owner = -e POSTGRES_USER="$$(sed -n 's/^POSTGRES_USER=//p' .env)" -e POSTGRES_PASSWORD="$$(sed -n 's/^POSTGRES_PASSWORD=//p' .env)"
+
 # The web suite signs members up on the live platform, named webtest_*: their
 # accounts are closed after it, whether it passed or not.
 test-unit: .env ## Unit tests of each service, inside its image, against the real data tier
 	@echo "== unit tests: platform1"
-	$(COMPOSE) run --rm --no-deps platform1 pytest -q
+	$(COMPOSE) run --rm --no-deps $(as-owner) platform1 pytest -q
 	@echo "== unit tests: the Spark jobs, in the analytics image (Spark in local mode)"
-	$(COMPOSE) --profile analytics run --rm --no-deps analytics-consumer pytest -q tests/mapreduce/spark
+	$(COMPOSE) --profile analytics run --rm --no-deps $(as-owner) analytics-consumer pytest -q tests/mapreduce/spark
 	@echo "== unit tests: web1"
 	@status=0; $(COMPOSE) run --rm --no-deps web1 pytest -q || status=$$?; \
 	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix webtest_; \
 	  exit $$status
 
 fuzz: .env ## Fuzz the platform API with new random input (the suite repeats the same input)
-	$(COMPOSE) run --rm --no-deps -e HYPOTHESIS_PROFILE=explore platform1 pytest -q tests/news/api/test_fuzz.py
+	$(COMPOSE) run --rm --no-deps -e HYPOTHESIS_PROFILE=explore $(as-owner) platform1 pytest -q tests/news/api/test_fuzz.py
 
 OPENAPI := platform/openapi-v1.json
 openapi: .env ## Write the platform API's schema as published (after a deliberate API change)

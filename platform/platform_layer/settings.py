@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "idempotency",
     "mapreduce",
     "signins",
+    "platform_layer",  # its management commands (create_roles)
 ]
 MIDDLEWARE = [
     # Outermost: counts every answer, errors included, for Prometheus.
@@ -82,8 +83,17 @@ _POSTGRES: dict[str, Any] = {
     # Keep connections between requests: opening one costs more than most queries.
     "CONN_MAX_AGE": 60,
     "CONN_HEALTH_CHECKS": True,
-    # A dead database must cost a request seconds, not minutes.
-    "OPTIONS": {"connect_timeout": 3},
+    # A dead database must cost a request seconds, not minutes; so must a runaway query
+    # or a lock held too long: Postgres cancels them (the platform nodes set 5 s, the
+    # off-line workers longer, migrations none). https://www.postgresql.org/docs/17/runtime-config-client.html
+    "OPTIONS": {
+        "connect_timeout": 3,
+        "options": (
+            f"-c statement_timeout={env('POSTGRES_STATEMENT_TIMEOUT', '60s')}"
+            f" -c lock_timeout={env('POSTGRES_LOCK_TIMEOUT', '10s')}"
+            " -c idle_in_transaction_session_timeout=60s"
+        ),
+    },
 }
 DATABASES = {"default": _POSTGRES}
 if os.environ.get("POSTGRES_READ_PORT"):
@@ -111,6 +121,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_BYTES + 64 * 1024
 # --- RabbitMQ -------------------------------------------------------------------
 BROKER_URL = env("BROKER_URL")
 RABBITMQ_API_URL = env("RABBITMQ_API_URL", "http://rabbitmq:15672/api")
+# Who reads queue depths from that API for /status: a user tagged `monitoring` only.
+RABBITMQ_MONITOR_USER = env("RABBITMQ_MONITOR_USER", "")
+RABBITMQ_MONITOR_PASSWORD = env("RABBITMQ_MONITOR_PASSWORD", "")
 
 # --- Off-line work ------------------------------------------------------------------
 # The daily purge job deletes stories older than this (the demo world spans 60 days).

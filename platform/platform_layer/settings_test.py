@@ -7,8 +7,9 @@ Redis database number, so tests never write into the live site's cache.
 from platform_layer.settings import *  # noqa: F403
 from platform_layer.settings import env
 
-REDIS_URL = env("TEST_REDIS_URL", "redis://redis:6379/15")
+# The same server and user as the live site, another database number.
+REDIS_URL = env("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")  # noqa: F405
 
-# The tests' own RabbitMQ virtual host (created by platform_layer.testing).
+# The tests' own RabbitMQ virtual host (the migrate service creates it: create_broker_users).
 TEST_VHOST = "tests"
 BROKER_URL = BROKER_URL.rsplit("/", 1)[0] + "/" + TEST_VHOST  # noqa: F405

@@ -9,7 +9,6 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from news.cache import cache
 from news.models import User
-from platform_layer.testing import ensure_test_vhost
 from tests.support import member
 
 # The Spark jobs' tests need Spark: they run in the analytics image (make test-unit).
@@ -37,11 +36,6 @@ def empty_cache():
     assert settings.REDIS_URL.endswith("/15"), "tests must not touch the live cache"
     cache.flush()
     yield
-
-
-@pytest.fixture(scope="session", autouse=True)
-def test_vhost() -> None:
-    ensure_test_vhost()
 
 
 @pytest.fixture

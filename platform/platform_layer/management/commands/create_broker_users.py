@@ -32,7 +32,8 @@ class Command(BaseCommand):
         admin = (self.setting("RABBITMQ_USER"), self.setting("RABBITMQ_PASSWORD"))
         app, monitor = self.setting("RABBITMQ_APP_USER"), self.setting("RABBITMQ_MONITOR_USER")
         app_path, monitor_path = quote(app, safe=""), quote(monitor, safe="")
-        app_password, monitor_password = self.setting("RABBITMQ_APP_PASSWORD"), self.setting("RABBITMQ_MONITOR_PASSWORD")
+        app_password = self.setting("RABBITMQ_APP_PASSWORD")
+        monitor_password = self.setting("RABBITMQ_MONITOR_PASSWORD")
         calls = [
             (f"users/{app_path}", {"password": app_password, "tags": ""}),
             (f"vhosts/{TEST_VHOST}", {}),

@@ -22,9 +22,9 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from signins.assertions import HEADER as ASSERTION_HEADER
 
 from idempotency.models import KeptAnswer
+from signins.assertions import HEADER as ASSERTION_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from signins import throttle
 
 from news import avatars, timelines
 from news.cache import cache
 from news.errors import Conflict, NotFound
 from news.models import Avatar, Follow, User
 from platform_layer.db import PRIMARY
+from signins import throttle
 
 RECORD_TTL = 3600  # long, since writes go through the cache
 # The sign-up alphabet (news.api.fields.Username): any other name is nobody's.

@@ -7,10 +7,9 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 
-from signins import assertions
-
 from news.cache import cache
 from news.models import Follow, User
+from signins import assertions
 
 
 def member(name: str) -> User:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from ninja.errors import HttpError
-from signins import assertions
 
 from news import members
 from news.errors import Forbidden
+from signins import assertions
 
 HEADER = assertions.HEADER
 # An assertion is about 100 characters; anything much longer is not one.

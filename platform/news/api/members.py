@@ -6,13 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import StringConstraints
-from signins import assertions
 
 from news import members
 from news.api import auth
 from news.api.fields import LoginName, LoginPassword, Name, Password, Text, Username
 from news.api.schemas import Detail, SignedInOut, UserOut
 from news.errors import NotFound
+from signins import assertions
 
 router = Router(tags=["members"])
 

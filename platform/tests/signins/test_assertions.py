@@ -3,9 +3,9 @@
 import pytest
 from django.core import signing
 from django.test import override_settings
+
 from signins import assertions
 from signins.models import SignIn
-
 from tests.support import cached, member
 
 pytestmark = pytest.mark.django_db

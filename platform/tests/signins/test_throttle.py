@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
-from signins import throttle
-from signins.models import LoginFailures
 
 from news import members
 from news.errors import TooManyAttempts
+from signins import throttle
+from signins.models import LoginFailures
 from tests.support import member
 
 pytestmark = pytest.mark.django_db

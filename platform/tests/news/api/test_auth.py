@@ -2,9 +2,9 @@
 
 import pytest
 from django.core import signing
-from signins import assertions
 
 from news.models import User
+from signins import assertions
 from tests.support import acting
 
 pytestmark = pytest.mark.django_db

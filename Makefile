@@ -110,7 +110,7 @@ test-unit: .env ## Unit tests of each service, inside its image, against the rea
 	@echo "== unit tests: the Spark jobs, in the analytics image (Spark in local mode)"
 	$(COMPOSE) --profile analytics run --rm --no-deps $(as-owner) analytics-consumer pytest -q tests/mapreduce/spark
 	@echo "== unit tests: web1"
-	@status=0; $(COMPOSE) run --rm --no-deps web1 pytest -q || status=$$?; \
+	@status=0; $(COMPOSE) run --rm --no-deps -e DEMO_PASSWORD="$$(sed -n 's/^DEMO_PASSWORD=//p' .env)" web1 pytest -q || status=$$?; \
 	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix webtest_; \
 	  exit $$status
 

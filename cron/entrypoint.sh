@@ -16,4 +16,11 @@ set -o errexit -o nounset -o pipefail
 } > /etc/cron.d/scale-jobs
 chmod 0600 /etc/cron.d/scale-jobs
 
+# Jobs run as the unprivileged `app`, which may not write to this process's output
+# (/proc/1/fd/1 is root's): they write to a FIFO that a reader here copies to it. The
+# reader opens it read-write, so it never sees end-of-file between two jobs.
+mkfifo -m 0620 /run/jobs.log
+chown root:app /run/jobs.log
+cat <>/run/jobs.log &
+
 exec cron -f

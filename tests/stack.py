@@ -212,8 +212,9 @@ class Visitor:
         fields = self.form_fields(form_path or path)
         return self.session.post(f"{self.edge}{path}", data={**fields, **data}, timeout=10)
 
-    def log_in(self, username: str, password: str = "demo-password") -> "Visitor":
+    def log_in(self, username: str, password: str | None = None) -> "Visitor":
         """Log in (a demo member by default: they all share the demo password)."""
+        password = password or env_value("DEMO_PASSWORD")
         response = self.submit("/login", {"username": username, "password": password})
         assert response.status_code == 200 and f"@{username}" in response.text, response.text[-500:]
         return self

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from stack import env_value
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
@@ -58,7 +60,7 @@ def test_an_export_is_scheduled_then_polled_until_it_can_be_downloaded(browser, 
     page = browser.new_context(accept_downloads=True).new_page()
     page.goto(f"{edge}/login")
     page.fill("#id_username", "user1")
-    page.fill("#id_password", "demo-password")
+    page.fill("#id_password", env_value("DEMO_PASSWORD"))
     page.get_by_test_id("account-submit").click()
     sync_api.expect(page.get_by_test_id("nav-me")).to_contain_text("user1")
 

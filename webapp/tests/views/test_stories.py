@@ -1,6 +1,7 @@
 """web.views.stories: the lists of stories, posting, timelines, the click through,
 search, editing, and bad input."""
 
+import os
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -145,7 +146,7 @@ def test_people_you_may_know_before_any_run_say_how_to_run_it(member, login, mon
 def test_a_demo_member_has_suggestions_computed_off_line(login):
     """The consumers compute every member's suggestions after the demo world loads, then hourly."""
     user = platform.user_by_username("user3")
-    html = login(user, "demo-password").get("/").content.decode()
+    html = login(user, os.environ.get("DEMO_PASSWORD", "demo-password")).get("/").content.decode()
     assert 'data-testid="suggestion"' in html
     assert re.search(r'data-testid="suggestions-computed">Computed off-line <time datetime="[^"]+"', html)
 
@@ -174,6 +175,26 @@ def test_the_click_redirect_records_and_redirects(member, login):
         assert response.status_code == 302
         assert response["Location"] == "https://example.com/clicked?x=1"
     assert Client().get("/s/999999999/go").status_code == 404
+
+
+def test_the_click_redirect_names_the_visitor_by_the_address_the_edge_saw(monkeypatch):
+    """Every click is sent on; the platform counts a visitor's clicks on a story once per
+    window, so each click names its visitor: the same for the same address, whatever
+    X-Forwarded-For the client sent itself (web.visitors)."""
+    sent: list[dict] = []
+
+    def click(story_id: int, referrer_domain: str, acting, visitor: str = "") -> str:
+        sent.append({"acting": acting, "visitor": visitor})
+        return "https://example.com/clicked"
+
+    monkeypatch.setattr(platform, "click", click)
+    for forwarded in ("203.0.113.7", "198.51.100.1, 203.0.113.7", "198.51.100.2, 203.0.113.7", "203.0.113.8"):
+        response = Client().get("/s/1/go", HTTP_X_FORWARDED_FOR=forwarded)
+        assert response.status_code == 302 and response["Location"] == "https://example.com/clicked"
+    assert [click["acting"] for click in sent] == [None] * 4
+    visitors = [click["visitor"] for click in sent]
+    assert visitors[0] == visitors[1] == visitors[2] != visitors[3]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", visitor) for visitor in visitors)
 
 
 @pytest.mark.parametrize(

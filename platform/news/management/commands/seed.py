@@ -10,13 +10,14 @@ otherwise hold members and stories that no longer exist.
 
 import heapq
 import itertools
+import os
 import random
 import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -49,7 +50,10 @@ REFERRERS = [
     ("www.facebook.com", 5),
     ("duckduckgo.com", 4),
 ]
-DEMO_PASSWORD = "demo-password"  # every demo member logs in with it; see the README
+# Every demo member logs in with DEMO_PASSWORD (.env). The public one, printed in the
+# README, is refused unless the stack is published on loopback only (BIND_ADDRESS).
+PUBLIC_DEMO_PASSWORD = "demo-password"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 CELEBRITIES = 5  # accounts followed by most members: the skew that makes fan-out hard
 DAYS = 60
 CLICK_DAYS = 7  # clicks span the last week: the rollups and suggestions look at it
@@ -73,8 +77,9 @@ class Command(BaseCommand):
             raise CommandError("--users must be 1 to 1,000,000 and --stories 0 to 10,000,000.")
         if options["clicks_per_story"] < 0:
             raise CommandError("--clicks-per-story must not be negative.")
+        self.password = demo_password()
         if options["if_empty"] and User.objects.exists():
-            self.stdout.write("Demo data already loaded: nothing to do.")
+            self.stdout.write(f"Demo data already loaded: nothing to do{self._change_password(users)}.")
             return
         started = time.monotonic()
         rng = random.Random(options["seed"])
@@ -108,8 +113,17 @@ class Command(BaseCommand):
             )
         )
 
+    def _change_password(self, count: int) -> str:
+        """Give the demo members DEMO_PASSWORD, if it changed since they were loaded."""
+        first = User.objects.filter(username="user1").first()
+        if first is None or check_password(self.password, first.password):
+            return ""
+        names = [f"user{i}" for i in range(1, count + 1)]
+        changed = User.objects.filter(username__in=names).update(password=make_password(self.password))
+        return f", but the demo members' password changed ({changed} members)"
+
     def _members(self, cursor: CursorWrapper, rng: random.Random, count: int) -> list[int]:
-        password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
+        password = make_password(self.password)  # hashed once: hashing is slow on purpose
         now = timezone.now()
         first_id = self._next_id(cursor, "news_user")
         columns = (
@@ -224,3 +238,17 @@ class Command(BaseCommand):
     def _next_id(cursor: CursorWrapper, table: str) -> int:
         cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
         return cursor.fetchone()[0]
+
+
+def demo_password() -> str:
+    """DEMO_PASSWORD, unless it is the public one on a stack published beyond loopback."""
+    password = os.environ.get("DEMO_PASSWORD") or PUBLIC_DEMO_PASSWORD
+    bind = os.environ.get("BIND_ADDRESS", "127.0.0.1")
+    if password == PUBLIC_DEMO_PASSWORD and bind not in LOOPBACK and not bind.startswith("127."):
+        raise CommandError(
+            f"BIND_ADDRESS is {bind}: the stack would be reachable from other machines, and its "
+            f"{PUBLIC_DEMO_PASSWORD!r} accounts, the password printed in the README, open to anyone. "
+            "Set DEMO_PASSWORD in .env to a password of your own (the demo members get it at the "
+            "next start), or publish on 127.0.0.1."
+        )
+    return password

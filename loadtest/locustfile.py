@@ -49,6 +49,8 @@ writes: dict = {
     "sent": [],  # every story a member began to post (the run may stop before its answer)
     "posted": [],  # ...and those the site acknowledged
     "resent": 0,  # forms sent again because their answer was lost
+    # Each member clicks a story once: the platform counts a reader's clicks on a story
+    # once per window (CLICK_DEDUP_SECONDS, longer than a run), so each of these counts.
     "clicks_sent": 0,
     "clicks_acknowledged": 0,
 }
@@ -134,6 +136,7 @@ class Member(HttpUser):
     def on_start(self) -> None:
         """A new member, for this run only."""
         self.client.headers.update(LOAD_GENERATOR)
+        self.clicked: set[str] = set()  # the stories this member clicked through to
         self.username = f"loadtest_{RUN}_{uuid.uuid4().hex[:8]}"
         signup = self.client.get("/signup", name="/signup")
         data = {"username": self.username, "name": "Load test", "password": "load-test-password"}
@@ -182,12 +185,16 @@ class Member(HttpUser):
 
     @task(2)
     def click_through(self) -> None:
+        """A story this member has not clicked yet (a second click on one would not count)."""
         stories = STORY_LINK.findall(self.client.get("/newest", name="/newest").text)
-        if not stories:
+        unclicked = [story for story in stories if story not in self.clicked]
+        if not unclicked:
             return
+        story = random.choice(unclicked)
+        self.clicked.add(story)
         writes["clicks_sent"] += 1
         response = self.client.get(
-            f"/s/{random.choice(stories)}/go",
+            f"/s/{story}/go",
             name="/s/[story]/go",
             headers={"Referer": f"https://load-{RUN}.example/"},
             allow_redirects=False,

@@ -13,7 +13,10 @@ from datetime import UTC, datetime, timedelta
 from celery import Celery
 from kombu import Exchange, Queue
 
-JOBS_QUEUE = "jobs"  # Celery tasks: fan-out, exports, cron's periodic jobs
+JOBS_QUEUE = "jobs"  # Celery tasks: fan-out, cron's periodic jobs
+# Members' data exports, on a queue and a consumer of their own: however many members
+# ask at once, the fan-out and cron's jobs on `jobs` never wait behind them.
+EXPORTS_QUEUE = "exports"
 CLICKS_QUEUE = "clicks"  # the click stream: plain JSON events, published and consumed with pika
 ANALYTICS_QUEUE = "analytics"  # map-reduce jobs on Spark: consumed by the analytics profile's driver
 DEAD_LETTER_EXCHANGE = "dead-letter"
@@ -61,7 +64,7 @@ def dead_letter_queues() -> list[Queue]:
             routing_key=dead_letter_queue(queue),
             queue_arguments=DEAD_LETTER_QUEUE_ARGUMENTS,
         )
-        for queue in (JOBS_QUEUE, CLICKS_QUEUE, ANALYTICS_QUEUE)
+        for queue in (JOBS_QUEUE, EXPORTS_QUEUE, CLICKS_QUEUE, ANALYTICS_QUEUE)
     ]
 
 
@@ -74,6 +77,7 @@ SCHEDULES: dict[str, timedelta] = {
     "refresh-suggestions": timedelta(hours=1),
     "purge-stories": timedelta(days=1),
     "expire-answers": timedelta(hours=1),
+    "expire-exports": timedelta(hours=1),
     # Map-reduce on Spark (platform/mapreduce): consumed only where the analytics profile runs.
     "people-you-may-know": timedelta(hours=1),
     "click-history": timedelta(days=1),
@@ -103,9 +107,10 @@ def make_app(broker_url: str | None = None) -> Celery:
     app = Celery("scale", broker=broker_url or os.environ["BROKER_URL"])
     app.conf.update(
         # Each consumer takes its own queue (`--queues`): a map-reduce job waits for
-        # the analytics profile's driver, never for a slot of the platform's consumers.
-        task_queues=[_queue(JOBS_QUEUE), _queue(ANALYTICS_QUEUE)],
-        task_routes={"analytics.*": {"queue": ANALYTICS_QUEUE}},
+        # the analytics profile's driver, and an export for the export consumer, never
+        # for a slot of the platform's consumer; nor does the fan-out wait for them.
+        task_queues=[_queue(JOBS_QUEUE), _queue(EXPORTS_QUEUE), _queue(ANALYTICS_QUEUE)],
+        task_routes={"analytics.*": {"queue": ANALYTICS_QUEUE}, "jobs.export": {"queue": EXPORTS_QUEUE}},
         task_default_queue=JOBS_QUEUE,
         task_default_exchange=JOBS_QUEUE,
         task_default_routing_key=JOBS_QUEUE,

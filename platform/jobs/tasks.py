@@ -48,6 +48,7 @@ class ExportTask(app.Task):
         exports.fail(kwargs.get("export_id", ""), "The export could not be built. Please try again.")
 
 
+# Routed to the `exports` queue (jobqueue), which the export consumer alone takes.
 @app.task(name="jobs.export", base=ExportTask, **RETRY)
 def export(export_id: str) -> bool:
     """Build a member's data export (schedule, then poll)."""
@@ -133,9 +134,15 @@ def _expire_answers(slot: datetime) -> None:
     KeptAnswer.objects.filter(created_at__lt=slot - KEEP_FOR).delete()
 
 
+def _expire_exports(slot: datetime) -> None:
+    """Data exports, with their documents, once EXPORT_RETENTION_HOURS past their end."""
+    exports.expire(slot)
+
+
 heartbeat = _scheduled("heartbeat", _nothing)
 rollup_hourly = _scheduled("rollup-hourly", _rollup_hourly)
 rollup_daily = _scheduled("rollup-daily", _rollup_daily)
 refresh_suggestions = _scheduled("refresh-suggestions", _refresh_suggestions, batched=True)
 purge_stories = _scheduled("purge-stories", _purge_stories, batched=True)
 expire_answers = _scheduled("expire-answers", _expire_answers)
+expire_exports = _scheduled("expire-exports", _expire_exports)

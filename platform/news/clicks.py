@@ -6,6 +6,11 @@ Each event carries its own id, and `news_click.event_id` is unique, so an event
 published twice (a lost confirm) or delivered twice (a consumer crash) is stored
 once. When RabbitMQ cannot take the event, the click is written to Postgres
 inline instead: slower, never lost.
+
+A visitor's clicks on one story count once per CLICK_DEDUP_SECONDS (`Dedup`): a
+flood of clicks, or a forged Referer sent again and again, puts one event on the
+stream, so it can skew neither the analytics nor the suggestions, nor grow the
+clicks table by more than a row per visitor, story and window.
 """
 
 import json
@@ -18,12 +23,14 @@ from typing import Any
 
 import pika
 import pika.exceptions
+import redis
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from jobqueue import CLICKS_QUEUE, queue_arguments
+from news.cache import cache
 from platform_layer.dns import resolve
 
 log = logging.getLogger(__name__)
@@ -142,13 +149,73 @@ def event(
     }
 
 
+class Dedup:
+    """A visitor's clicks on a story count once per window, whichever platform node takes them.
+
+    The first click of a window claims `click.<story>.<visitor>` in the cache Redis
+    with SET NX and the window as its expiry, holding the click's event id. A click
+    that finds the key taken is a repeat and is not counted, unless it holds the same
+    event id: that is the same click sent again (a retry with its idempotency key),
+    and it counts, once, since the event id is unique in Postgres.
+
+    Redis rather than Postgres: every request already asks it, a repeat then costs one
+    round trip and nothing downstream (no message, no row), and its expiry makes the
+    window slide from the counted click rather than jump at fixed boundaries. What the
+    key protects is a count, not data: when Redis is down, or has evicted the key
+    (allkeys-lru), the click counts, and a Redis error skips the check for `cooldown`
+    seconds, as the cache does, so that a dead Redis costs one timeout per process.
+    """
+
+    def __init__(self, client: redis.Redis, window: int, cooldown: float = 2.0) -> None:
+        self.client = client
+        self.window = window
+        self.cooldown = cooldown
+        self._skip_until = 0.0
+
+    def first(self, story_id: int, visitor: str | None, event_id: str) -> bool:
+        """Whether this click counts: the visitor's first on the story in the window
+        (or the same click again). Always True for a visitor nobody named."""
+        if visitor is None or self.window <= 0 or time.monotonic() < self._skip_until:
+            return True
+        try:
+            holder = self.client.set(
+                f"click.{story_id}.{visitor}", event_id, nx=True, ex=self.window, get=True
+            )
+        except redis.RedisError as exc:
+            self._skip_until = time.monotonic() + self.cooldown
+            log.warning(
+                "click deduplication unavailable for %.0fs (%s): every click counts", self.cooldown, exc
+            )
+            return True
+        return holder is None or holder.decode() == event_id
+
+
+dedup = Dedup(cache.client, settings.CLICK_DEDUP_SECONDS)
+
+
+def visitor_key(user_id: int | None, visitor: str) -> str | None:
+    """Who clicked: the member when one acts, else the visitor the product named (the
+    web tier: a keyed hash of the address the edge saw), else nobody known."""
+    if user_id is not None:
+        return f"member.{user_id}"
+    return f"visitor.{visitor}" if visitor else None
+
+
 def record(
-    story_id: int, user_id: int | None, referrer_domain: str, event_id: uuid.UUID | None = None
-) -> None:
-    """Put a click on the stream; if RabbitMQ cannot take it, store it now."""
+    story_id: int,
+    user_id: int | None,
+    referrer_domain: str,
+    event_id: uuid.UUID | None = None,
+    visitor: str = "",
+) -> bool:
+    """Put a click on the stream (if RabbitMQ cannot take it, store it now), unless the
+    same visitor clicked the same story within CLICK_DEDUP_SECONDS. True when it counts."""
     click = event(story_id, user_id, referrer_domain, event_id)
+    if not dedup.first(story_id, visitor_key(user_id, visitor), click["event_id"]):
+        return False
     if not publisher.publish(click):
         store([click])
+    return True
 
 
 class InvalidEvent(ValueError):

@@ -3,12 +3,20 @@
 The request writes a job row and its message in one transaction and returns its id
 at once (HTTP 202); a consumer builds the document, recording its progress as it
 goes; the member's page polls the job until the file is ready to download.
+
+Bounded, so that exports cannot be used to flood the stack: one export in progress
+per member (a second request is refused until the first finishes: a partial unique
+index, so two requests at the same moment cannot both pass), built on a queue and
+consumer of their own (`exports`), and deleted with their document once
+EXPORT_RETENTION_HOURS have passed since they finished (the `expire-exports` job).
 """
 
 import json
 import uuid
+from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs import outbox
@@ -17,20 +25,36 @@ from news.errors import Conflict, NotFound
 from news.models import Click, Follow, Story, User
 
 CHUNK = 500  # stories per progress step
+IN_PROGRESS = "An export is already in progress: wait for it to finish."
+ONE_AT_A_TIME = "one_export_in_progress_per_member"  # the constraint (jobs.models.Export)
 
 
-@transaction.atomic
 def request(user_id: int) -> Export:
-    export = Export.objects.create(user_id=user_id)
-    outbox.enqueue("jobs.export", export_id=str(export.pk))
+    """Schedule an export of the member's data; Conflict while another is unfinished."""
+    try:
+        # A savepoint: a refusal leaves the caller's transaction usable.
+        with transaction.atomic():
+            export = Export.objects.create(user_id=user_id)
+            outbox.enqueue("jobs.export", export_id=str(export.pk))
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != ONE_AT_A_TIME:
+            raise
+        raise Conflict(IN_PROGRESS) from None
     return export
 
 
 def get(export_id: uuid.UUID, user_id: int) -> Export:
-    """The member's own export (another member's is as good as missing)."""
-    export = Export.objects.filter(pk=export_id, user_id=user_id).defer("result").first()
+    """The member's own export (another member's is as good as missing, and so is one
+    past its retention, deleted or about to be)."""
+    export = (
+        Export.objects.unexpired(timezone.now()).filter(pk=export_id, user_id=user_id).defer("result").first()
+    )
     if export is None:
-        raise NotFound(f"No export {export_id}.")
+        hours = settings.EXPORT_RETENTION_HOURS
+        raise NotFound(
+            f"No export {export_id}: exports are deleted {hours} hour{'s' if hours != 1 else ''}"
+            " after they are ready."
+        )
     return export
 
 
@@ -46,8 +70,8 @@ def document(export_id: uuid.UUID, user_id: int) -> tuple[bytes, str]:
 def build(export_id: str) -> bool:
     """Build the document of an export; False when there is nothing (left) to do."""
     export = Export.objects.filter(pk=export_id).defer("result").first()
-    if export is None or export.status == Export.DONE:
-        return False  # deleted, or a redelivered message for finished work
+    if export is None or export.status in (Export.DONE, Export.FAILED):
+        return False  # deleted (expired), or a redelivered message for finished work
     Export.objects.filter(pk=export_id).update(status=Export.RUNNING, progress=0)
     user = User.objects.get(pk=export.user_id)
     stories_qs = Story.objects.filter(author_id=user.pk).order_by("created_at", "id")
@@ -106,3 +130,10 @@ def fail(export_id: str, reason: str) -> None:
     Export.objects.filter(pk=valid_id).exclude(status=Export.DONE).update(
         status=Export.FAILED, error=reason, finished_at=timezone.now()
     )
+
+
+def expire(now: datetime) -> int:
+    """Delete the exports past their retention, their documents with them (a document
+    lives in its export's row); return how many."""
+    deleted, _ = Export.objects.expired(now).delete()
+    return deleted

@@ -150,12 +150,17 @@ def fanout_progress(story_id: int) -> dict:
 
 
 def record_click(
-    story_id: int, user_id: int | None, referrer_domain: str, event_id: uuid.UUID | None = None
+    story_id: int,
+    user_id: int | None,
+    referrer_domain: str,
+    event_id: uuid.UUID | None = None,
+    visitor: str = "",
 ) -> str:
     """Record a click through to a story (an event on the click stream); return the URL
-    to redirect to. A retried click gives the same `event_id`: it is counted once."""
+    to redirect to, for every click. A retried click gives the same `event_id`: it is
+    counted once; so are a visitor's clicks on the story within CLICK_DEDUP_SECONDS."""
     story = get_story(story_id)
-    clicks.record(story_id, user_id, referrer_domain, event_id)
+    clicks.record(story_id, user_id, referrer_domain, event_id, visitor)
     return story["url"]
 
 

@@ -179,3 +179,20 @@ def test_a_node_that_accepts_connections_and_answers_nothing_is_frozen():
     assert boxes["web2"]["state"] == "frozen"
     assert boxes["web2"]["note"] == "accepts connections, answers nothing"
     assert boxes["web1"]["state"] == "up"
+
+
+def test_the_celery_box_stands_for_both_celery_consumers_and_is_down_when_a_queue_has_none():
+    """`consumer` takes `jobs`, `export-consumer` takes `exports`: with either gone, its
+    queue's work waits, and the box says which."""
+
+    def queue(name: str, family: str, value: float) -> tuple[dict, float]:
+        return {"__name__": f"rabbitmq_detailed_queue_{family}", "queue": name}, value
+
+    rabbitmq = [up("rabbitmq", "rabbitmq")]
+    both = [queue("jobs", "consumers", 2), queue("exports", "consumers", 1), queue("exports", "messages", 3)]
+    boxes = build(up=rabbitmq, queues=both)["boxes"]
+    assert (boxes["consumer"]["state"], boxes["consumer"]["lines"]) == ("up", ["2 on jobs, 1 on exports"])
+    assert "exports: 3 waiting" in boxes["rabbitmq"]["lines"]
+    boxes = build(up=rabbitmq, queues=[queue("jobs", "consumers", 2)])["boxes"]
+    assert (boxes["consumer"]["state"], boxes["consumer"]["lines"]) == ("down", ["2 on jobs, 0 on exports"])
+    assert boxes["click-consumer"]["lines"] == ["0 consumers on clicks"]

@@ -42,7 +42,13 @@ UP, DOWN, FROZEN, DRAINING, MAINT, LAGGING, LATE, OFF, NO_DATA = (
 
 WEB_NODES = ("web1", "web2", "web3")
 PLATFORM_NODES = ("platform1", "platform2")
-WORK_QUEUES = {"consumer": "jobs", "click-consumer": "clicks", "analytics-consumer": "analytics"}
+# Each consumer box and the queues its consumers take: the Celery box stands for both
+# Celery services, `consumer` (jobs) and `export-consumer` (exports, a queue of its own).
+WORK_QUEUES = {
+    "consumer": ("jobs", "exports"),
+    "click-consumer": ("clicks",),
+    "analytics-consumer": ("analytics",),
+}
 DEAD_LETTER = ".dead-letter"
 # The replica counts as lagging past either bound.
 LAG_SECONDS, LAG_BYTES = 5.0, 16 * 1024 * 1024
@@ -421,19 +427,25 @@ class Snapshot:
         depth = {lbl["queue"]: v for lbl, v in queues.where(__name__="rabbitmq_detailed_queue_messages")}
         consumers = {lbl["queue"]: v for lbl, v in queues.where(__name__="rabbitmq_detailed_queue_consumers")}
         dead = sum(v for name, v in depth.items() if name.endswith(DEAD_LETTER))
-        lines = [f"{name}: {depth.get(name, 0):.0f} waiting" for name in sorted(set(WORK_QUEUES.values()))]
+        work = sorted(queue for queues in WORK_QUEUES.values() for queue in queues)
+        lines = [f"{name}: {depth.get(name, 0):.0f} waiting" for name in work]
         lines.append(f"dead letters: {dead:.0f}")
         self.box("rabbitmq", INFRA, UP if up else (DOWN if up is False else NO_DATA), lines)
-        for box, queue in WORK_QUEUES.items():
-            count = consumers.get(queue)
+        for box, queues_taken in WORK_QUEUES.items():
+            counts = {queue: consumers.get(queue) or 0 for queue in queues_taken}
             if not up:
                 state = NO_DATA
-            elif box == "analytics-consumer" and not count:
+            elif box == "analytics-consumer" and not any(counts.values()):
                 state = OFF
             else:
-                state = UP if count else DOWN
+                state = UP if all(counts.values()) else DOWN  # a queue nobody takes: its work waits
             note = "make analytics" if state == OFF else ""
-            self.box(box, CODE, state, [f"{count or 0:.0f} consumers on {queue}"], note)
+            if len(counts) == 1:
+                [(queue, count)] = counts.items()
+                line = f"{count:.0f} consumers on {queue}"
+            else:  # one line: the box has room for one
+                line = ", ".join(f"{count:.0f} on {queue}" for queue, count in counts.items())
+            self.box(box, CODE, state, [line], note)
         # The relay: the outbox's backlog, as the platform reads it.
         platform = self.q["platform_state"]
         read = platform.value(__name__="platform_state_read_ok")

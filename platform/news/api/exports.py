@@ -1,4 +1,5 @@
-"""Exports of a member's data: schedule, then poll, then download."""
+"""Exports of a member's data: schedule, then poll, then download until `expires_at`.
+One in progress at a time per member."""
 
 import uuid
 from datetime import datetime
@@ -20,11 +21,16 @@ class ExportOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
+    # When the finished export is deleted, its document with it; after that, a 404.
+    expires_at: datetime | None
 
 
-@router.post("/users/{int:user_id}/exports", response={202: ExportOut, 403: Detail}, auth=auth.owner)
+@router.post(
+    "/users/{int:user_id}/exports", response={202: ExportOut, 403: Detail, 409: Detail}, auth=auth.owner
+)
 def request_export(request: HttpRequest, user_id: int):
-    """Ask for a copy of one's data. Answers at once with the job; poll it until `done`."""
+    """Ask for a copy of one's data. Answers at once with the job; poll it until `done`.
+    One at a time: a 409 while the member's previous export is queued or running."""
     return Status(202, exports.request(user_id))
 
 

@@ -44,3 +44,5 @@ Title = Annotated[Line, StringConstraints(min_length=1, max_length=200)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_http_url)]
 StoryText = Annotated[Text, StringConstraints(max_length=5000, strip_whitespace=True)]
 Domain = Annotated[str, StringConstraints(max_length=253, pattern=r"^[A-Za-z0-9.\-]*$")]
+# An anonymous visitor, named by the calling product (opaque: a hash, say).
+VisitorId = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_\-]*$")]

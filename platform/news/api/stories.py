@@ -10,7 +10,7 @@ from pydantic import StringConstraints
 from idempotency.middleware import write_id
 from news import stories
 from news.api import auth
-from news.api.fields import Domain, Line, StoryText, Title, Url
+from news.api.fields import Domain, Line, StoryText, Title, Url, VisitorId
 from news.api.schemas import Detail, Page, StoryOut, StoryPage, story_page
 
 router = Router(tags=["stories"])
@@ -30,6 +30,10 @@ class StoryPatch(Schema):
 
 class ClickIn(Schema):
     referrer_domain: Domain = ""
+    # Who clicked when no member acts: the product's own opaque name for the visitor
+    # (the web tier's is a keyed hash of their address). A visitor's, or a member's,
+    # clicks on a story count once per CLICK_DEDUP_SECONDS; unnamed, every click counts.
+    visitor: VisitorId = ""
 
 
 class ClickOut(Schema):
@@ -80,9 +84,11 @@ def delete_story(request: auth.MemberRequest, story_id: int):
 
 @router.post("/stories/{int:story_id}/clicks", response={200: ClickOut, 404: Detail}, auth=auth.anyone)
 def click(request: auth.VisitorRequest, story_id: int, body: ClickIn):
-    """Record a click through to the story; returns where to send the reader."""
+    """Record a click through to the story; returns where to send the reader, every time
+    (only the counting is deduplicated)."""
     click_id = write_id(request)  # a retry of this click carries the same id: counted once
-    return {"url": stories.record_click(story_id, request.auth.member_id, body.referrer_domain, click_id)}
+    url = stories.record_click(story_id, request.auth.member_id, body.referrer_domain, click_id, body.visitor)
+    return {"url": url}
 
 
 @router.get("/search", response=StoryPage, summary="Search story titles")

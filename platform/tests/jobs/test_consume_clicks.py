@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def event(story_id: int) -> bytes:
+    """A click event's body (with an id past Postgres' bigint, one the database refuses)."""
     return json.dumps(
         {
             "event_id": str(uuid.uuid4()),
@@ -148,3 +149,46 @@ def test_the_consumer_batches_events_and_dead_letters_what_is_not_one(channel, s
     assert writes == [4], "one batch, one statement"
     assert waiting(CLICKS_QUEUE) == 0
     assert waiting(dead_letter_queue(CLICKS_QUEUE)) == 1
+
+
+def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_of_its_batch_stored(
+    channel, story, caplog
+):
+    """A story id past a bigint is a well-formed event that Postgres refuses (not a lost
+    connection): the batch is written again one event at a time; the poison event goes to
+    clicks.dead-letter, with a log line, and the good ones of its batch are stored."""
+    poison = event(2**63)
+    for body in (event(story.pk), poison, event(story.pk), event(story.pk)):
+        channel.basic_publish("", CLICKS_QUEUE, body)
+    batch = consume_clicks.Batch()
+    for _ in range(4):
+        method, _, body = channel.basic_get(CLICKS_QUEUE, auto_ack=False)
+        batch.add(clicks.parse(body), method.delivery_tag)
+    consume_clicks.write(batch, channel)
+    assert Click.objects.filter(story=story).count() == 3
+    assert f"click event {json.loads(poison)['event_id']} refused" in caplog.text
+    channel.connection.close()  # had anything been left unacknowledged, it would be back now
+    assert waiting(CLICKS_QUEUE) == 0
+    with pika.BlockingConnection(pika.URLParameters(settings.BROKER_URL)) as amqp:
+        dead = amqp.channel()
+        for _ in range(50):  # dead-lettering is asynchronous: up to 5 s
+            method, _, body = dead.basic_get(dead_letter_queue(CLICKS_QUEUE), auto_ack=True)
+            if method is not None:
+                break
+            time.sleep(0.1)
+    assert body == poison
+
+
+def test_the_last_event_of_a_batch_refused_leaves_the_others_acknowledged(channel, story):
+    """The batch's acknowledgement covers up to its newest stored event, never a rejected one."""
+    for body in (event(story.pk), event(2**63)):
+        channel.basic_publish("", CLICKS_QUEUE, body)
+    batch = consume_clicks.Batch()
+    for _ in range(2):
+        method, _, body = channel.basic_get(CLICKS_QUEUE, auto_ack=False)
+        batch.add(clicks.parse(body), method.delivery_tag)
+    consume_clicks.write(batch, channel)
+    assert channel.is_open, "no acknowledgement of a tag already rejected"
+    channel.connection.close()
+    assert waiting(CLICKS_QUEUE) == 0
+    assert Click.objects.filter(story=story).count() == 1

@@ -7,9 +7,17 @@ import pytest
 import requests
 
 from idempotency.models import KeptAnswer
-from jobqueue import ANALYTICS_QUEUE, JOBS_QUEUE, MAPREDUCE_JOBS, SCHEDULES, slot_start, task_name
+from jobqueue import (
+    ANALYTICS_QUEUE,
+    EXPORTS_QUEUE,
+    JOBS_QUEUE,
+    MAPREDUCE_JOBS,
+    SCHEDULES,
+    slot_start,
+    task_name,
+)
 from jobs.models import Export, JobRun
-from jobs.tasks import ExportTask, expire_answers, fanout, heartbeat, rollup_hourly
+from jobs.tasks import ExportTask, expire_answers, expire_exports, fanout, heartbeat, rollup_hourly
 from jobs.worker import app
 from mapreduce import tasks as mapreduce_tasks  # noqa: F401  (registers the map-reduce tasks)
 from mapreduce import worker as mapreduce_worker
@@ -30,6 +38,13 @@ def test_every_job_cron_may_publish_has_a_task_on_the_consumer_of_its_queue():
         assert task_name(job) in consumer.tasks, f"no consumer task for {job}"
         queue = ANALYTICS_QUEUE if job in MAPREDUCE_JOBS else JOBS_QUEUE
         assert consumer.amqp.router.route({}, task_name(job))["queue"].name == queue
+
+
+def test_exports_go_to_their_own_queue_and_everything_else_of_the_platform_to_jobs():
+    """The export consumer alone takes `exports`: a flood of exports never delays a fan-out."""
+    assert app.amqp.router.route({}, "jobs.export")["queue"].name == EXPORTS_QUEUE
+    assert app.amqp.router.route({}, "jobs.fanout")["queue"].name == JOBS_QUEUE
+    assert app.amqp.router.route({}, task_name("expire-exports"))["queue"].name == JOBS_QUEUE
 
 
 def test_a_rollup_runs_once_per_slot_and_counts_the_hour_before_it():
@@ -99,3 +114,19 @@ def test_answers_kept_for_retries_are_forgotten_after_a_day():
     KeptAnswer.objects.filter(pk=recent.pk).update(created_at=slot - timedelta(hours=23))
     assert expire_answers(slot.isoformat(), published_by="cron1") is True
     assert list(KeptAnswer.objects.values_list("key", flat=True)) == ["recent"]
+
+
+def test_exports_are_deleted_a_retention_after_they_finished(settings):
+    settings.EXPORT_RETENTION_HOURS = 24
+    slot = datetime(2026, 5, 4, 3, tzinfo=UTC)
+    user = User.objects.create(username="expiring_exporter")
+    old = Export.objects.create(
+        user=user, status=Export.DONE, result=b"{}", finished_at=slot - timedelta(hours=25)
+    )
+    recent = Export.objects.create(
+        user=user, status=Export.DONE, result=b"{}", finished_at=slot - timedelta(hours=23)
+    )
+    assert expire_exports(slot.isoformat(), published_by="cron1") is True
+    assert expire_exports(slot.isoformat(), published_by="cron2") is False
+    assert list(Export.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not Export.objects.filter(pk=old.pk).exists()

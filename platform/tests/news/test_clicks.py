@@ -2,6 +2,7 @@
 real RabbitMQ (the tests' own virtual host) and Postgres."""
 
 import json
+import time
 import uuid
 
 import pika
@@ -10,6 +11,7 @@ from django.conf import settings
 
 from jobqueue import CLICKS_QUEUE
 from news import clicks
+from news.cache import client as redis_client
 from news.models import Click, Story
 from tests.support import silent_server
 
@@ -108,3 +110,61 @@ def test_a_broker_that_accepts_but_never_answers_is_tried_once_then_clicks_go_in
             clicks.publisher = live
         assert attempts() == 1
     assert Click.objects.filter(story=story, referrer_domain="paused.example").count() == 2
+
+
+@pytest.fixture
+def stream():
+    """A function counting the click events on the tests' own clicks queue, emptied first."""
+    with pika.BlockingConnection(pika.URLParameters(settings.BROKER_URL)) as amqp:
+        channel = amqp.channel()
+        clicks.declare(channel)
+        channel.queue_purge(CLICKS_QUEUE)
+        yield lambda: channel.queue_declare(CLICKS_QUEUE, passive=True).method.message_count
+
+
+def test_a_click_flood_from_one_visitor_on_one_story_counts_once(stream, settings):
+    """Only the counting is deduplicated: the caller still gets the story's URL each time
+    (news.stories.record_click); here, only the first click goes on the stream."""
+    assert settings.CLICK_DEDUP_SECONDS == 600
+    counted = [clicks.record(7, None, "forged.example", visitor="v1") for _ in range(50)]
+    assert counted == [True] + [False] * 49
+    assert stream() == 1
+    assert clicks.record(7, None, "forged.example", visitor="v2") is True, "another visitor counts"
+    assert clicks.record(8, None, "forged.example", visitor="v1") is True, "another story counts"
+    assert [clicks.record(7, 5, "") for _ in range(3)] == [True, False, False], "a member, by their id"
+    assert clicks.record(7, 6, "", visitor="v1") is True, "a member is not the visitor their product names"
+    assert stream() == 5
+
+
+def test_a_click_after_the_window_counts_again(stream, monkeypatch):
+    monkeypatch.setattr(clicks.dedup, "window", 1)
+    assert clicks.record(7, None, "", visitor="v1") is True
+    assert clicks.record(7, None, "", visitor="v1") is False
+    time.sleep(1.1)
+    assert clicks.record(7, None, "", visitor="v1") is True
+    assert stream() == 2
+
+
+def test_an_unnamed_visitor_or_a_window_of_zero_counts_every_click(stream, monkeypatch):
+    assert [clicks.record(7, None, "") for _ in range(3)] == [True] * 3
+    monkeypatch.setattr(clicks.dedup, "window", 0)
+    assert [clicks.record(7, None, "", visitor="v1") for _ in range(2)] == [True] * 2
+    assert stream() == 5
+
+
+def test_the_window_holds_across_platform_nodes_and_lets_the_same_click_through_again():
+    """Two nodes: two processes' own Redis clients, one Redis. A retried click keeps its
+    event id (its idempotency key's): it counts, and its event is stored once."""
+    node1 = clicks.Dedup(redis_client(settings.REDIS_URL, 0.25), window=600)
+    node2 = clicks.Dedup(redis_client(settings.REDIS_URL, 0.25), window=600)
+    first = str(uuid.uuid4())
+    assert node1.first(7, "visitor.v1", first) is True
+    assert node2.first(7, "visitor.v1", str(uuid.uuid4())) is False
+    assert node2.first(7, "visitor.v1", first) is True, "the same click, sent again to another node"
+
+
+def test_when_redis_does_not_answer_every_click_counts_and_redis_is_skipped_for_a_while():
+    with silent_server() as (port, attempts):
+        dead = clicks.Dedup(redis_client(f"redis://127.0.0.1:{port}/0", 0.25), window=600)
+        assert [dead.first(7, "visitor.v1", str(uuid.uuid4())) for _ in range(3)] == [True] * 3
+        assert attempts() == 1, "tried once, then skipped for its cooldown"

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import csrf_token, wait_for
-from web.platform_client import Conflict, platform
+from web.platform_client import Conflict, NotFound, platform
 
-EXPORT_FIELDS = {"id", "status", "progress", "error", "created_at", "finished_at"}
+EXPORT_FIELDS = {"id", "status", "progress", "error", "created_at", "finished_at", "expires_at"}
+IN_PROGRESS = "An export is already in progress: wait for it to finish."
+GONE = "No export {}: exports are deleted 24 hours after they are ready."
 REFRESH = '<noscript><meta http-equiv="refresh" content="2"></noscript>'
 
 
@@ -50,6 +52,7 @@ def test_request_poll_and_download_an_export(member, login):
     html = client.get(path).content.decode()
     assert f'href="{path}/download"' in html
     assert 'data-testid="export-ready" hidden' not in html
+    assert 'data-testid="export-expires">Kept until <time datetime="' in html, "until when the file is kept"
     assert REFRESH not in html and "web/export." not in html, "a finished export neither reloads nor polls"
 
     download = client.get(f"{path}/download")
@@ -128,3 +131,41 @@ def test_exports_need_a_login_and_scheduling_one_needs_a_post(member, login):
     assert Client().post("/settings/export")["Location"].startswith("/login?next=")
     assert login(member).get("/settings/export").status_code == 405
     assert Client(enforce_csrf_checks=True).post("/settings/export").status_code == 403
+
+
+def test_asking_again_while_an_export_is_unfinished_says_why_on_the_settings_page(member, login, monkeypatch):
+    """The platform refuses a second export while the first is queued or running (409):
+    the member is sent back to their settings with its reason, not to an error page."""
+    client = Client(enforce_csrf_checks=True)
+    client.cookies = login(member).cookies
+
+    def in_progress(acting) -> dict:
+        raise Conflict(IN_PROGRESS)
+
+    monkeypatch.setattr(platform, "request_export", in_progress)
+    page = client.get("/settings/profile").content.decode()
+    response = client.post("/settings/export", {"csrfmiddlewaretoken": csrf_token(page)})
+    assert response.status_code == 303 and response["Location"] == "/settings/profile"
+    html = client.get(response["Location"]).content.decode()
+    assert f'<li class="flash warning" data-testid="flash">{IN_PROGRESS}</li>' in html
+    assert 'data-testid="export-request"' in html, "the form is there to ask again later"
+
+
+def test_an_expired_export_says_it_is_gone_and_how_to_get_a_new_one(member, login, monkeypatch):
+    export_id = uuid.uuid4()
+
+    def gone(acting, export_id: uuid.UUID):
+        raise NotFound(GONE.format(export_id))
+
+    monkeypatch.setattr(platform, "export", gone)
+    monkeypatch.setattr(platform, "download_export", gone)
+    client = login(member)
+    for path in (f"/exports/{export_id}", f"/exports/{export_id}/download"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        html = response.content.decode()
+        assert f"This export is no longer available. {GONE.format(export_id)}" in html
+        assert 'href="/settings/profile">Request a new export' in html
+        assert REFRESH not in html and "web/export." not in html, "nothing left to poll"
+    # The poller reloads the page on a 404, which then says the same.
+    assert client.get(f"/exports/{export_id}.json").status_code == 404

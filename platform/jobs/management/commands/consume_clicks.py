@@ -8,7 +8,10 @@ framework. Messages are acknowledged only after their batch has committed, so a
 crash redelivers them, and `news_click.event_id` makes a redelivered event a no-op.
 A message that is not a click event is rejected and RabbitMQ moves it to the
 `clicks.dead-letter` queue. When Postgres is down, the batch waits (unacknowledged)
-and is written once it is back.
+and is written once it is back. When Postgres refuses the batch for any other reason
+(an event it cannot store: a number out of range, say), the batch is written again
+one event at a time: the good events are stored and acknowledged, and each event
+refused on its own is rejected, so RabbitMQ moves it to `clicks.dead-letter`.
 """
 
 import logging
@@ -23,7 +26,7 @@ import pika
 import pika.exceptions
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from pika.adapters.blocking_connection import BlockingChannel
 
 from jobqueue import CLICKS_QUEUE, DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE_ARGUMENTS, dead_letter_queue
@@ -35,21 +38,24 @@ BATCH = int(os.environ.get("CLICK_BATCH", "500"))
 FLUSH_SECONDS = float(os.environ.get("CLICK_FLUSH_SECONDS", "1"))
 # Touched at least every FLUSH_SECONDS; the container's healthcheck reads its age.
 HEARTBEAT_FILE = Path("/tmp/alive")
+# The database is away (down, restarting, unreachable): wait and write again. Any other
+# DatabaseError is a refusal of what was written.
+LOST_DATABASE = (OperationalError, InterfaceError)
 
 
 class Batch:
-    """Events received and not yet written, with the delivery tag of the newest."""
+    """Events received and not yet written, with their delivery tags."""
 
     def __init__(self) -> None:
         self.events: list[dict] = []
-        self.last_tag = 0
+        self.tags: list[int] = []
         self.started = 0.0
 
     def add(self, event: dict, tag: int) -> None:
         if not self.events:
             self.started = time.monotonic()
         self.events.append(event)
-        self.last_tag = tag
+        self.tags.append(tag)
 
     def due(self) -> bool:
         return len(self.events) >= BATCH or (
@@ -66,26 +72,55 @@ def declare(channel: BlockingChannel) -> None:
     channel.queue_bind(dead, DEAD_LETTER_EXCHANGE, routing_key=dead)
 
 
-def write(batch: Batch, channel: BlockingChannel) -> None:
-    """Commit the batch, then acknowledge every message in it with one ack.
+def store(events: list[dict], channel: BlockingChannel) -> int:
+    """Commit events in one statement; return how many were new.
 
-    When Postgres is down, retry with back-off: the messages stay unacknowledged
-    in RabbitMQ meanwhile, safe if this process dies.
+    While the database is away, retry with back-off: the messages stay unacknowledged
+    in RabbitMQ meanwhile, safe if this process dies. Any other DatabaseError (the
+    database refused the events) is raised.
     """
     backoff = 0.5
     while True:
         try:
             with transaction.atomic():
-                new = clicks.store(batch.events)
-            break
-        except DatabaseError as exc:
-            log.warning("cannot write %d clicks (%s); retrying in %.1fs", len(batch.events), exc, backoff)
+                return clicks.store(events)
+        except LOST_DATABASE as exc:
+            log.warning("cannot write %d clicks (%s); retrying in %.1fs", len(events), exc, backoff)
             connection.close()
             HEARTBEAT_FILE.touch()
             channel.connection.sleep(backoff)  # keeps the AMQP connection serviced
             backoff = min(backoff * 2, 10)
-    channel.basic_ack(batch.last_tag, multiple=True)
-    log.info("stored %d clicks (%d already stored)", new, len(batch.events) - new)
+
+
+def write(batch: Batch, channel: BlockingChannel) -> None:
+    """Commit the batch, then acknowledge every message in it with one ack.
+
+    A batch the database refuses is written again one event at a time: each event it
+    refuses on its own is rejected (RabbitMQ dead-letters it), the others are stored
+    and acknowledged. One bad event costs its batch a slower write, and loses nothing else.
+    """
+    try:
+        new = store(batch.events, channel)
+        stored = batch.tags
+    except DatabaseError as exc:
+        log.warning(
+            "a batch of %d clicks was refused (%s); writing it one event at a time", len(batch.events), exc
+        )
+        new, stored = 0, []
+        for event, tag in zip(batch.events, batch.tags, strict=True):
+            try:
+                new += store([event], channel)
+            except DatabaseError as refused:
+                log.error(
+                    "click event %s refused, sent to the dead-letter queue: %s", event["event_id"], refused
+                )
+                channel.basic_reject(tag, requeue=False)
+            else:
+                stored.append(tag)
+    if stored:
+        # Every tag up to the newest stored one is either in this batch or already settled.
+        channel.basic_ack(stored[-1], multiple=True)
+    log.info("stored %d clicks (%d already stored)", new, len(stored) - new)
 
 
 def consume(stop: list[bool]) -> None:

@@ -1,5 +1,6 @@
 // The export page, with JavaScript: poll the export's JSON view every second and move the
-// progress bar, until the export is done (show the download link) or failed (show why).
+// progress bar, until the export is done (show the download link, and until when the file
+// is kept) or failed (show why).
 // Without JavaScript the page reloads itself instead (a <noscript> refresh): same result.
 "use strict";
 
@@ -9,6 +10,11 @@
   const EVERY_MS = 1000;
   const RETRY_MS = 5000; // after a network error: the edge may be restarting
   const part = (id) => section.querySelector(`[data-testid="${id}"]`);
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const two = (n) => String(n).padStart(2, "0");
+  // As the page prints it (Django's "j M Y, H:i"), in UTC.
+  const utc = (d) =>
+    `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
 
   function render(data) {
     section.dataset.exportStatus = data.status;
@@ -21,6 +27,12 @@
       part("export-error").hidden = false;
     }
     part("export-ready").hidden = data.status !== "done";
+    if (data.expires_at) {
+      const time = part("export-expires").querySelector("time");
+      time.dateTime = data.expires_at;
+      time.textContent = utc(new Date(data.expires_at));
+      part("export-expires").hidden = false;
+    }
   }
 
   async function poll() {

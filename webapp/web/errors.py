@@ -61,7 +61,10 @@ class ErrorPages:
         if isinstance(exc, NotFound):
             return error_page(request, 404, "Not found", exc.detail)
         if isinstance(exc, NotAuthenticated):
-            # A call that needs a member, made for a visitor: log in first.
+            # A call that needs a member, made for a visitor, or for a member whose sign-in
+            # the platform no longer accepts (logged out elsewhere, expired): log in first.
+            if request.member:
+                request.session.flush()
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         if isinstance(exc, Forbidden):
             return error_page(request, 403, "Not allowed", exc.detail)

@@ -270,6 +270,10 @@ class PlatformClient:
         body = {"username": username, "password": password}
         return self.request("POST", f"{API}/auth/login", keyed=False, json=body)
 
+    def me(self, acting: Acting) -> dict:
+        """The member, current; NotAuthenticated once their sign-in was revoked (a logout)."""
+        return self.request("GET", f"{API}/auth/me", acting=acting)
+
     def log_out(self, acting: Acting) -> None:
         """Revoke the member's assertion: it acts for no one any more, on any node."""
         self.request("POST", f"{API}/auth/logout", acting=acting)

@@ -52,6 +52,12 @@ def log_in(request: HttpRequest, body: LoginIn):
     return {**user, "assertion": assertions.issue(user["id"])}
 
 
+@router.get("/auth/me", response={200: UserOut, 401: Detail}, auth=auth.member, summary="The acting member")
+def who_am_i(request: auth.MemberRequest):
+    """The member the call's assertion acts for: a 401 once they logged out."""
+    return members.get_user(request.auth.id)
+
+
 @router.post("/auth/logout", response={204: None, 401: Detail}, auth=auth.member, summary="Log out")
 def log_out(request: HttpRequest):
     """Revoke the assertion this call carries: no node accepts it any more."""

@@ -71,7 +71,7 @@ def avatar(request: HttpRequest, username: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_profile(request: HttpRequest) -> HttpResponse:
     me = request.member
-    current = platform.user(me.id)
+    current = platform.me(me)
     form = ProfileForm(request.POST or None, request.FILES or None, initial=current)
     if form.is_valid():
         picture = form.cleaned_data["avatar"]

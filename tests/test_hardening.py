@@ -45,7 +45,7 @@ def test_every_long_running_container_drops_its_capabilities_and_gains_no_privil
 def test_services_that_need_not_write_run_on_a_read_only_root(running):
     for service in READ_ONLY & running.keys():
         assert running[service]["HostConfig"]["ReadonlyRootfs"], f"{service} can write to its image"
-    assert READ_ONLY <= running.keys(), f"not running: {READ_ONLY - running.keys()}"
+    assert running.keys() >= READ_ONLY, f"not running: {READ_ONLY - running.keys()}"
 
 
 ROLE = (

@@ -187,7 +187,7 @@ class Dedup:
                 "click deduplication unavailable for %.0fs (%s): every click counts", self.cooldown, exc
             )
             return True
-        return holder is None or holder.decode() == event_id
+        return holder is None or holder == event_id.encode()
 
 
 dedup = Dedup(cache.client, settings.CLICK_DEDUP_SECONDS)

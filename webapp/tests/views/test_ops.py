@@ -20,8 +20,9 @@ def test_the_status_page_shows_the_outbox_and_the_dead_letter_queues(client):
     html = client.get("/status").content.decode()
     assert 'data-testid="outbox"' in html and 'data-testid="outbox-waiting"' in html
     queues = dict(re.findall(r'data-queue="([^"]+)" data-messages="(\d+)"', html))
-    assert {"jobs", "clicks", "jobs.dead-letter", "clicks.dead-letter"} <= set(queues), queues
-    assert list(queues)[:3] == ["analytics", "clicks", "jobs"], "work queues first, dead letters after"
+    work = ["analytics", "clicks", "exports", "jobs"]
+    assert {*work, "jobs.dead-letter", "exports.dead-letter", "clicks.dead-letter"} <= set(queues), queues
+    assert list(queues)[:4] == work, "work queues first, dead letters after"
     assert 'data-testid="last-runs"' in html and "heartbeat" in html
 
 

@@ -2,6 +2,7 @@
 sign up, follow, post, and the post shows on a follower's home timeline; export one's
 data and download it once the off-line job is done."""
 
+import re
 import uuid
 
 import pytest
@@ -71,6 +72,10 @@ def test_an_export_is_scheduled_then_polled_until_it_can_be_downloaded(browser, 
     sync_api.expect(page.get_by_test_id("export-download")).to_be_visible(timeout=60_000)
     assert page.evaluate("window.notReloaded === true"), "the script polled; the page was not reloaded"
     sync_api.expect(page.get_by_test_id("export-status")).to_have_text("Done")
+    # Until when the file is kept (EXPORT_RETENTION_HOURS), also filled in by the script.
+    expires = page.get_by_test_id("export-expires")
+    sync_api.expect(expires).to_be_visible()
+    sync_api.expect(expires).to_contain_text(re.compile(r"Kept until \d+ \w{3} 20\d\d, \d\d:\d\d UTC"))
 
     with page.expect_download() as download:
         page.get_by_test_id("export-download").click()

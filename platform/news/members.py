@@ -101,14 +101,13 @@ def create_user(username: str, password: str, name: str) -> dict:
 
 def authenticate(username: str, password: str) -> dict | None:
     """The member whose password this is, or None. An account that had too many wrong
-    passwords must wait first (signins.throttle: TooManyAttempts), before any hashing."""
+    passwords must wait (signins.throttle: TooManyAttempts), before any hashing."""
     user = User.objects.filter(username__iexact=username, is_active=True).first()
     if user is None:
         make_password(password)  # same cost as a real check: no timing hint that the name is unknown
         return None
-    throttle.check(user.pk)
+    throttle.attempt(user.pk)
     if not check_password(password, user.password):
-        throttle.failed(user.pk)
         return None
     throttle.succeeded(user.pk)
     return user.as_dict()

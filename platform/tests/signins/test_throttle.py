@@ -1,9 +1,11 @@
 """signins.throttle: wrong passwords for one account slow its next attempts down."""
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import connection
 from django.utils import timezone
 
 from news import members
@@ -60,3 +62,32 @@ def test_the_api_answers_a_waiting_account_429_with_retry_after(api, ada):
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert "Too many wrong passwords" in response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_guesses_sent_at_once_hash_no_more_passwords_than_the_free_attempts(monkeypatch):
+    user = member("target")
+    hashed: list[str] = []
+
+    def counted(password: str, encoded: str) -> bool:
+        hashed.append(password)
+        return check_password(password, encoded)
+
+    monkeypatch.setattr(members, "check_password", counted)
+    answers: list[object] = []
+
+    def guess() -> None:
+        try:
+            answers.append(members.authenticate(user.username, "wrong"))
+        except TooManyAttempts:
+            answers.append("wait")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(hashed) == throttle.FREE_ATTEMPTS
+    assert answers.count("wait") == 20 - throttle.FREE_ATTEMPTS

@@ -120,7 +120,7 @@ def _rabbitmq_queues() -> dict[str, Any]:
     vhost = quote(unquote(url.path[1:]) or "/", safe="")  # amqp://host/ is the "/" virtual host
     response = requests.get(
         f"{settings.RABBITMQ_API_URL}/queues/{vhost}",
-        auth=(url.username or "guest", url.password or "guest"),
+        auth=(settings.RABBITMQ_MONITOR_USER, settings.RABBITMQ_MONITOR_PASSWORD),
         params={"columns": "name,messages,messages_ready,messages_unacknowledged,consumers"},
         timeout=2,
     )

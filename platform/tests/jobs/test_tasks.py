@@ -1,7 +1,6 @@
 """jobs.tasks: what the consumers do, against the real Postgres and RabbitMQ."""
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -79,12 +78,10 @@ def test_an_export_that_fails_for_good_says_so():
 
 def test_the_jobs_queue_is_a_durable_quorum_queue_with_a_dead_letter_queue(settings):
     """Checked on the live virtual host through the RabbitMQ management API: what a reader sees in the UI."""
-    broker = urlsplit(settings.BROKER_URL)
-
     def queue(name: str) -> dict:
         response = requests.get(
             f"{settings.RABBITMQ_API_URL}/queues/%2F/{name}",
-            auth=(broker.username, broker.password),
+            auth=(settings.RABBITMQ_MONITOR_USER, settings.RABBITMQ_MONITOR_PASSWORD),
             timeout=5,
         )
         assert response.status_code == 200, response.text

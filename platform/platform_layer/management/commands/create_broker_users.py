@@ -6,8 +6,8 @@ whom the image creates on first boot and who is then only the management UI's):
 - the application user (RABBITMQ_APP_USER): publishes and consumes on the `/` virtual
   host, and on the unit tests' own one; it may not log in to the management UI or API.
 - the monitoring user (RABBITMQ_MONITOR_USER): reads queue depths through the API
-  (the platform's /status); the `monitoring` tag, no permission on any virtual host,
-  so it can neither publish nor consume.
+  (the platform's /status); the `monitoring` tag, and access to the virtual hosts
+  with permissions that match no resource, so it can neither publish nor consume.
 
 Idempotent: a password changed in .env takes effect at the next start.
 https://www.rabbitmq.com/docs/access-control
@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 # The unit tests' virtual host (platform_layer.settings_test).
 TEST_VHOST = "tests"
 EVERYTHING = {"configure": ".*", "write": ".*", "read": ".*"}
+NOTHING = {"configure": "^$", "write": "^$", "read": "^$"}
 
 
 class Command(BaseCommand):
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             (f"permissions/%2F/{app_path}", EVERYTHING),
             (f"permissions/{TEST_VHOST}/{app_path}", EVERYTHING),
             (f"users/{monitor_path}", {"password": monitor_password, "tags": "monitoring"}),
+            (f"permissions/%2F/{monitor_path}", NOTHING),
+            (f"permissions/{TEST_VHOST}/{monitor_path}", NOTHING),
         ]
         for path, body in calls:
             response = requests.put(f"{settings.RABBITMQ_API_URL}/{path}", json=body, auth=admin, timeout=10)

@@ -14,6 +14,7 @@ from typing import TypeVar
 import pytest
 from django.test import Client
 
+from web.auth import Member
 from web.platform_client import platform
 
 PASSWORD = "test-password"
@@ -27,6 +28,12 @@ TEST_PREFIX = "webtest_"
 def unique() -> str:
     """A username no one has: the tests' prefix, then random."""
     return f"{TEST_PREFIX}{uuid.uuid4().hex[:12]}"
+
+
+def acting(user: dict) -> Member:
+    """The member a signed-up (or logged-in) user is, as a view finds it in its session:
+    what the platform client acts for (with the assertion the platform signed)."""
+    return Member(id=user["id"], username=user["username"], name=user["name"], assertion=user["assertion"])
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from tests.conftest import acting
 from web.platform_client import platform
 
 USER_FIELDS = {"username", "name", "bio", "followers_count", "following_count", "avatar_url", "date_joined"}
@@ -21,7 +22,7 @@ def test_newest_stories(client):
 
 
 def test_one_story_and_one_member(client, member):
-    story = platform.post_story(member["id"], "API story", "https://example.com/api", "Text.")
+    story = platform.post_story(acting(member), "API story", "https://example.com/api", "Text.")
     data = client.get(f"/api/stories/{story['id']}").json()
     assert data["title"] == "API story" and data["author"]["username"] == member["username"]
     assert "version" not in data and "version" not in data["author"]
@@ -32,7 +33,7 @@ def test_one_story_and_one_member(client, member):
 
 
 def test_a_storys_fan_out_progress(client, member):
-    story = platform.post_story(member["id"], "Nobody follows me", "https://example.com/alone", "")
+    story = platform.post_story(acting(member), "Nobody follows me", "https://example.com/alone", "")
     data = client.get(f"/api/stories/{story['id']}/fanout").json()
     assert (data["delivered"], data["followers"]) == (0, 0)
     assert client.get("/api/stories/999999999/fanout").status_code == 404
@@ -40,7 +41,7 @@ def test_a_storys_fan_out_progress(client, member):
 
 def test_search(client, member):
     word = f"zq{uuid.uuid4().hex[:10]}"
-    story = platform.post_story(member["id"], f"Api {word}", "https://example.com/q", "")
+    story = platform.post_story(acting(member), f"Api {word}", "https://example.com/q", "")
     assert [s["id"] for s in client.get("/api/search", {"q": word}).json()["items"]] == [story["id"]]
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import csrf_token, wait_for
+from tests.conftest import acting, csrf_token, wait_for
 from web.platform_client import Conflict, NotFound, platform
 
 EXPORT_FIELDS = {"id", "status", "progress", "error", "created_at", "finished_at", "expires_at"}
@@ -65,7 +65,7 @@ def test_request_poll_and_download_an_export(member, login):
 
 
 def test_an_unfinished_export_reloads_without_javascript_and_polls_with_it(member, login, monkeypatch):
-    export = platform.request_export(member["id"])
+    export = platform.request_export(acting(member))
     queued = {**export, "status": "queued", "progress": 40, "finished_at": None}
     monkeypatch.setattr(platform, "export", lambda acting, export_id: queued)
     html = login(member).get(f"/exports/{export['id']}").content.decode()
@@ -77,7 +77,7 @@ def test_an_unfinished_export_reloads_without_javascript_and_polls_with_it(membe
 
 
 def test_a_failed_export_says_why_and_stops_reloading(member, login, monkeypatch):
-    export = platform.request_export(member["id"])
+    export = platform.request_export(acting(member))
     failed = {**export, "status": "failed", "error": "The export could not be built. Please try again."}
     monkeypatch.setattr(platform, "export", lambda acting, export_id: failed)
     html = login(member).get(f"/exports/{export['id']}").content.decode()
@@ -87,7 +87,7 @@ def test_a_failed_export_says_why_and_stops_reloading(member, login, monkeypatch
 
 
 def test_downloading_before_the_export_is_done_explains_and_goes_back_to_its_page(member, login, monkeypatch):
-    export = platform.request_export(member["id"])
+    export = platform.request_export(acting(member))
 
     def not_yet(acting: int, export_id: uuid.UUID):
         raise Conflict("The export is queued, not ready yet.")
@@ -102,7 +102,7 @@ def test_downloading_before_the_export_is_done_explains_and_goes_back_to_its_pag
 
 def test_someone_elses_export_is_a_404(make_member, login):
     owner, other = make_member(), make_member()
-    export = platform.request_export(owner["id"])
+    export = platform.request_export(acting(owner))
     client = login(other)
     for suffix in ("", ".json", "/download"):
         assert client.get(f"/exports/{export['id']}{suffix}").status_code == 404, suffix

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.test import Client
 from PIL import Image
 
-from tests.conftest import story_ids
+from tests.conftest import acting, story_ids
 from web.platform_client import platform
 
 
@@ -40,7 +40,7 @@ def test_following_from_another_page_of_the_site_goes_back_there_and_never_off_s
     assert client.post(f"/u/{star['username']}/follow", {"next": "/"})["Location"] == "/"
     off_site = client.post(f"/u/{other['username']}/follow", {"next": "https://evil.example/"})
     assert off_site["Location"] == f"/u/{other['username']}"
-    assert platform.is_following(fan["id"], other["id"])
+    assert platform.is_following(acting(fan), other["id"])
 
 
 def test_no_follow_button_on_your_own_page_or_for_visitors(member, login):
@@ -54,7 +54,7 @@ def test_following_needs_a_post_and_a_login(member):
 
 
 def test_a_profile_lists_its_members_stories(member, login):
-    story = platform.post_story(member["id"], "Profile listing", "https://example.com/p", "")
+    story = platform.post_story(acting(member), "Profile listing", "https://example.com/p", "")
     html = Client().get(f"/u/{member['username']}").content.decode()
     assert story_ids(html) == [story["id"]]
 

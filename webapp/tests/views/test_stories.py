@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import csrf_token, story_ids, wait_for
+from tests.conftest import acting, csrf_token, story_ids, wait_for
 from web.links import referrer_domain
 from web.platform_client import platform
 
@@ -21,7 +21,7 @@ def post(client: Client, **fields: str):
 
 def test_a_posted_story_shows_on_the_profile_and_on_a_followers_timeline(make_member, login):
     author, follower = make_member(), make_member()
-    platform.follow(follower["id"], author["id"])
+    platform.follow(acting(follower), author["id"])
     client = Client(enforce_csrf_checks=True)
     client.post(
         "/login",
@@ -67,8 +67,8 @@ def fanout(html: str) -> tuple[int, int] | None:
 
 def test_the_author_sees_the_fan_out_progress_others_do_not(make_member, login, monkeypatch):
     author, follower, other = make_member(), make_member(), make_member()
-    platform.follow(follower["id"], author["id"])
-    story = platform.post_story(author["id"], "Fan me out", "https://example.com/f", "")
+    platform.follow(acting(follower), author["id"])
+    story = platform.post_story(acting(author), "Fan me out", "https://example.com/f", "")
     path = f"/s/{story['id']}"
     client = login(author)
 
@@ -89,7 +89,7 @@ def test_the_author_sees_the_fan_out_progress_others_do_not(make_member, login, 
 
 
 def test_a_story_without_followers_says_so(member, login):
-    story = platform.post_story(member["id"], "Alone", "https://example.com/alone", "")
+    story = platform.post_story(acting(member), "Alone", "https://example.com/alone", "")
     html = login(member).get(f"/s/{story['id']}").content.decode()
     assert fanout(html) == (0, 0) and "No followers yet" in html
 
@@ -131,7 +131,7 @@ def test_people_you_may_know_show_their_mutual_connections_and_a_follow_button(
     )
     response = client.post(form.group(1), {"next": form.group(2), "csrfmiddlewaretoken": csrf_token(html)})
     assert response["Location"] == "/"
-    assert platform.is_following(me["id"], bob["id"])
+    assert platform.is_following(acting(me), bob["id"])
 
 
 def test_people_you_may_know_before_any_run_say_how_to_run_it(member, login, monkeypatch):
@@ -157,7 +157,7 @@ def test_an_empty_timeline_says_so(member, login):
 
 
 def test_visitors_see_the_newest_stories_at_home_and_everyone_on_newest(member, login):
-    story = platform.post_story(member["id"], "Newest first", "https://example.com/n", "")
+    story = platform.post_story(acting(member), "Newest first", "https://example.com/n", "")
     assert story_ids(Client().get("/").content.decode())[0] == story["id"]
     assert story_ids(login(member).get("/newest").content.decode())[0] == story["id"]
 
@@ -169,7 +169,7 @@ def test_story_links_go_through_the_click_redirect():
 
 
 def test_the_click_redirect_records_and_redirects(member, login):
-    story = platform.post_story(member["id"], "Click me", "https://example.com/clicked?x=1", "")
+    story = platform.post_story(acting(member), "Click me", "https://example.com/clicked?x=1", "")
     for client in (Client(), login(member)):
         response = client.get(f"/s/{story['id']}/go", HTTP_REFERER="https://News.Example.org:8443/page?q=1")
         assert response.status_code == 302
@@ -219,7 +219,7 @@ def test_referrer_domain(referer, domain):
 
 def test_search_finds_a_just_posted_story_by_a_unique_word(member):
     word = f"zq{uuid.uuid4().hex[:10]}"
-    story = platform.post_story(member["id"], f"All about {word}", "https://example.com/s", "")
+    story = platform.post_story(acting(member), f"All about {word}", "https://example.com/s", "")
     html = Client().get("/search", {"q": word}).content.decode()
     assert story_ids(html) == [story["id"]]
 
@@ -266,7 +266,7 @@ def test_bad_stories_are_form_errors(member, login, fields, field):
 
 def test_the_author_edits_and_deletes_a_story_others_cannot(make_member, login):
     author, other = make_member(), make_member()
-    story = platform.post_story(author["id"], "Before", "https://example.com/e", "")
+    story = platform.post_story(acting(author), "Before", "https://example.com/e", "")
     path = f"/s/{story['id']}"
     client = login(author)
     assert b'data-testid="edit-story"' in client.get(path).content

@@ -14,6 +14,7 @@ https://docs.djangoproject.com/en/5.2/topics/signing/
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -38,7 +39,7 @@ def _key(sign_in_id: str) -> str:
 def issue(user_id: int) -> str:
     """Record a sign-in of the member and return its assertion. Their sign-ins that
     expired are deleted on the way, so the table holds about one row per session."""
-    expired = timezone.now() - timezone.timedelta(seconds=settings.SIGN_IN_MAX_AGE)
+    expired = timezone.now() - timedelta(seconds=settings.SIGN_IN_MAX_AGE)
     SignIn.objects.filter(user_id=user_id, created_at__lt=expired).delete()
     sign_in = SignIn.objects.create(user_id=user_id)
     transaction.on_commit(lambda: cache.set(_key(sign_in.pk.hex), True, ACTIVE_TTL))

@@ -35,8 +35,8 @@ class Command(BaseCommand):
                 role, password = sql.Identifier(name), self.secret(variable)
                 cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
                 verb = "ALTER" if cursor.fetchone() else "CREATE"
-                statement = sql.SQL(f"{verb} ROLE {{}} {ROLE_OPTIONS} PASSWORD {{}}")
-                cursor.execute(statement.format(role, sql.Literal(password)))
+                change = sql.SQL(f"{verb} ROLE {{}} {ROLE_OPTIONS} PASSWORD {{}}")
+                cursor.execute(change.format(role, sql.Literal(password)))
                 cursor.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, role))
             role = sql.Identifier(app)
             rows, sequences = "SELECT, INSERT, UPDATE, DELETE", "USAGE, SELECT"

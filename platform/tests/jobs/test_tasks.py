@@ -78,6 +78,7 @@ def test_an_export_that_fails_for_good_says_so():
 
 def test_the_jobs_queue_is_a_durable_quorum_queue_with_a_dead_letter_queue(settings):
     """Checked on the live virtual host through the RabbitMQ management API: what a reader sees in the UI."""
+
     def queue(name: str) -> dict:
         response = requests.get(
             f"{settings.RABBITMQ_API_URL}/queues/%2F/{name}",

@@ -116,7 +116,14 @@ REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "0.25"))
 # --- Uploads ------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
+# The largest body of any request: a picture and the form around it. A multipart body
+# is held to it too, before it is read (platform_layer.bodies); past it, a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_BYTES + 64 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "platform_layer.bodies.BoundedUpload",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- RabbitMQ -------------------------------------------------------------------
 BROKER_URL = env("BROKER_URL")

@@ -2,7 +2,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from news.api import api
-from platform_layer import health, metrics
+from platform_layer import bodies, health, metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -24,3 +24,6 @@ urlpatterns = [
     path("metrics", metrics.export, name="metrics"),
     path("api/v1/", api.urls),
 ]
+
+# Django's own refusals (a body too large, a malformed one) answer in JSON, with a reason.
+handler400 = bodies.bad_request

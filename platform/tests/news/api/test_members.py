@@ -5,6 +5,8 @@ import io
 import pytest
 from PIL import Image
 
+from news import avatars
+from tests.news.test_avatars import png_claiming
 from tests.support import acting
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +20,37 @@ def test_an_upload_that_is_not_a_picture_names_the_field(api, five_stories):
         **acting(author),
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"field": "image", "message": "The file is not a picture this site can read."}
-    ]
+    assert response.json()["errors"] == [{"field": "image", "message": avatars.NOT_A_PICTURE}]
+
+
+def test_a_decompression_bomb_is_a_400_that_says_why(api, five_stories):
+    author = five_stories[0].author_id
+    bomb = io.BytesIO(png_claiming(30_000, 30_000))
+    response = api.post(f"/api/v1/users/{author}/avatar", {"image": bomb}, **acting(author))
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "image", "message": avatars.TOO_MANY_PIXELS}]
+
+
+def test_a_picture_in_a_format_the_site_does_not_accept_is_a_400(api, five_stories):
+    author = five_stories[0].author_id
+    bitmap = io.BytesIO()
+    Image.new("RGB", (64, 64), "orange").save(bitmap, format="BMP")
+    bitmap.seek(0)
+    response = api.post(f"/api/v1/users/{author}/avatar", {"image": bitmap}, **acting(author))
+    assert response.status_code == 400
+    assert response.json()["detail"] == avatars.NOT_A_PICTURE
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "with an Idempotency-Key"])
+def test_an_upload_past_the_body_limit_is_a_413_that_says_why(api, five_stories, settings, keyed):
+    """Whether the body is read whole first (a keyed write: the idempotency middleware's
+    fingerprint) or streamed to the upload handlers."""
+    author = five_stories[0].author_id
+    upload = io.BytesIO(b"\0" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+    headers = {"HTTP_IDEMPOTENCY_KEY": "too-large"} if keyed else {}
+    response = api.post(f"/api/v1/users/{author}/avatar", {"image": upload}, **acting(author), **headers)
+    assert response.status_code == 413
+    assert "larger than 2112 KB" in response.json()["detail"]
 
 
 def test_a_picture_is_reencoded_as_a_small_png(api, five_stories):

@@ -36,3 +36,48 @@ def test_unknown_pages_are_404_pages_in_the_site_template(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert b'data-testid="web-node"' in response.content
+
+
+class Unreadable:
+    """A request body that fails the test when anything reads it."""
+
+    def read(self, *args, **kwargs):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_an_upload_past_the_bound_is_a_413_page_and_is_not_read(member, login):
+    client = login(member)
+    response = client.generic(
+        "POST",
+        "/settings/profile",
+        b"-",  # (the test client sets no Content-Type on an empty body)
+        content_type="multipart/form-data; boundary=xyz",
+        CONTENT_LENGTH=str(settings.UPLOAD_MAX_BYTES + 1),
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == 413
+    assert b'data-testid="error-message"' in response.content
+    assert b"a picture: at most 2 MB" in response.content
+
+
+def test_a_form_past_the_bound_is_a_413_page(client):
+    response = client.post(
+        "/login", {"username": "x", "password": "y" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    )
+    assert response.status_code == 413
+    assert b"larger than this site accepts" in response.content
+
+
+def test_a_body_past_the_bound_is_a_413_json_error_on_the_public_api(client):
+    response = client.post("/api/search", {"q": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    assert response.status_code == 413
+    assert response.json()["error"] == "Too large"
+
+
+def test_too_many_fields_is_a_400_page_that_says_so(client):
+    query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = client.get(f"/newest?{query}")
+    assert response.status_code == 400
+    assert b"too many fields" in response.content

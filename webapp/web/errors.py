@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -80,6 +81,17 @@ class ErrorPages:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Also a body past its bound (web.bodies): a 413 that says what fits."""
+    if isinstance(exception, RequestDataTooBig):
+        return error_page(
+            request,
+            413,
+            "Too large",
+            f"What you sent is larger than this site accepts (a picture: at most "
+            f"{settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB). Go back and send less.",
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return error_page(request, 400, "Bad request", "The form or the address has too many fields.")
     return error_page(request, 400, "Bad request", "The request could not be understood.")
 
 

@@ -2,11 +2,11 @@
 and its 400 reasons are put back on the fields they name (`refused`)."""
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator, URLValidator
 
 from web.platform_client import ValidationFailed
 
-AVATAR_MAX_BYTES = 2 * 1024 * 1024  # the platform's limit too
 AVATAR_TYPES = "image/png,image/jpeg,image/gif,image/webp"
 
 
@@ -50,13 +50,13 @@ class ProfileForm(forms.Form):
     avatar = forms.FileField(
         required=False,
         label="Picture",
-        help_text="PNG, JPEG, GIF or WebP, at most 2 MB.",
+        help_text="PNG, JPEG, GIF or WebP, at most 2 MB and 4 megapixels (2000 x 2000, say).",
         widget=forms.FileInput(attrs={"accept": AVATAR_TYPES}),
     )
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
-        if avatar and avatar.size > AVATAR_MAX_BYTES:
+        if avatar and avatar.size > settings.AVATAR_MAX_BYTES:
             raise forms.ValidationError("The picture is larger than 2 MB.")
         return avatar
 

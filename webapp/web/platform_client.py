@@ -75,7 +75,8 @@ class PlatformError(Exception):
 
 
 class ValidationFailed(PlatformError):
-    """400: the input was refused; `errors` lists [{field, message}] when the platform named fields."""
+    """400 (or 413, a body too large): the input was refused; `errors` lists [{field, message}]
+    when the platform named fields."""
 
     def __init__(self, detail: str, errors: list[dict[str, str]]) -> None:
         super().__init__(detail)
@@ -110,6 +111,8 @@ class Download(NamedTuple):
     disposition: str
 
 
+# Input refused: a 400, or a 413 for a body past the platform's bound (a picture too large).
+_INVALID = (400, 413)
 _REFUSALS: dict[int, type[PlatformError]] = {
     401: NotAuthenticated,
     403: Forbidden,
@@ -222,7 +225,7 @@ class PlatformClient:
         if LSN.fullmatch(response.headers.get(WRITTEN_HEADER, "")):
             # Later calls of this request must see the write too.
             self._local.written = self._local.read_after = response.headers[WRITTEN_HEADER]
-        if response.status in (400, *_REFUSALS):
+        if response.status in (*_INVALID, *_REFUSALS):
             self._refuse(response)
         if response.status >= 400:
             raise PlatformUnavailable(f"{method} {path}: HTTP {response.status}")
@@ -252,7 +255,7 @@ class PlatformClient:
             body = {}
         body = body if isinstance(body, dict) else {}
         detail = str(body.get("detail") or f"HTTP {response.status}")
-        if response.status == 400:
+        if response.status in _INVALID:
             raise ValidationFailed(detail, list(body.get("errors") or []))
         raise _REFUSALS[response.status](detail)
 

@@ -86,6 +86,23 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 # drop them from this list. https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W011", "security.W016"]
 CSRF_FAILURE_VIEW = "web.errors.csrf_failure"
+
+# --- Request bodies: bounded before they are read (web.bodies) --------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+# A body read whole: the longest form is a story, 5,000 characters of text at up to
+# 12 bytes each once percent-encoded. Past it, a 413 page.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 128 * 1024
+# The forms have a handful of fields, the query strings two or three; past this, a 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+# A member's picture (the platform's limit too), and the multipart body that carries
+# it with the rest of the profile form: past it, a 413 page, the body left unread.
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_MAX_BYTES = AVATAR_MAX_BYTES + 64 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "web.bodies.BoundedUpload",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -2,7 +2,10 @@
 
 import io
 import re
+import struct
+import zlib
 
+import pytest
 from django.conf import settings
 from django.test import Client
 from PIL import Image
@@ -66,9 +69,9 @@ def test_unknown_or_impossible_usernames_are_404_pages():
         assert b"Not found" in response.content
 
 
-def png(size: tuple[int, int] = (8, 8)) -> bytes:
+def png(size: tuple[int, int] = (8, 8), format: str = "PNG") -> bytes:
     output = io.BytesIO()
-    Image.new("RGB", size, (200, 60, 20)).save(output, format="PNG")
+    Image.new("RGB", size, (200, 60, 20)).save(output, format=format)
     return output.getvalue()
 
 
@@ -119,6 +122,39 @@ def test_a_bad_or_big_picture_is_a_form_error(member, login):
     response = client.post("/settings/profile", {"name": "", "bio": "", "avatar": big})
     assert response.status_code == 200
     assert b"larger than 2 MB" in response.content
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG file of a few dozen bytes whose header says width x height: a decompression bomb."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("picture", "reason"),
+    [
+        (png_claiming(30_000, 30_000), b"too many pixels"),
+        (png_claiming(3000, 3000), b"too many pixels"),
+        (png(format="BMP"), b"send a PNG, JPEG, GIF or WebP image"),
+    ],
+    ids=["a decompression bomb", "too many pixels", "a format the site does not accept"],
+)
+def test_a_picture_the_platform_refuses_is_a_form_error_that_says_why(member, login, picture, reason):
+    response = login(member).post(
+        "/settings/profile", {"name": "", "bio": "", "avatar": upload("me.png", picture)}
+    )
+    assert response.status_code == 200
+    assert b'data-testid="field-error-avatar"' in response.content
+    assert reason in response.content
 
 
 def test_profile_fields_with_nul_are_form_errors(member, login):

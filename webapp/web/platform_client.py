@@ -15,8 +15,8 @@ call, so a form sent twice writes once, and a write whose answer was lost (a nod
 died, a balancer gave up) is sent again, with the same key, and happens once.
 
 Read-your-own-writes: the platform answers each write with its database's WAL
-position (`X-Written-LSN`). The visitor's browser keeps the latest one in a cookie
-(web.middleware.platform_calls), and every call made for them sends it back
+position (`X-Written-LSN`). The visitor's browser keeps the latest one in a signed
+cookie (web.middleware.platform_calls), and every call made for them sends it back
 (`X-Read-After-LSN`), so the platform reads from the replica only once the replica
 has that write.
 """

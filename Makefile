@@ -17,7 +17,7 @@ USERS ?= 10000
 STORIES ?= 100000
 DAYS ?= 30
 
-.PHONY: help env preflight build up down restart ps logs seed purge ci checks test test-unit test-system \
+.PHONY: help env preflight build up down restart ps logs seed purge operator ci checks test test-unit test-system \
         fuzz openapi loadtest loadtest-headless bench bench-short profile kill stop start pause unpause rolling-restart drain enable \
         pause-replay resume-replay rebuild-replica dev analytics mapreduce \
         offline-images lint clean vendor
@@ -80,6 +80,10 @@ mapreduce: .env ## Run a map-reduce job now, through cron's queue: make mapreduc
 
 purge: .env ## Delete stories older than DAYS days, cache kept consistent: make purge DAYS=30
 	$(COMPOSE) run --rm --no-deps migrate python manage.py purge_stories --older-than-days $(DAYS)
+
+operator: .env ## Let a member see the detailed status: make operator USERNAME=ada (OFF=1 takes it back)
+	$(if $(USERNAME),,$(error Name the member: make operator USERNAME=ada))
+	$(COMPOSE) run --rm --no-deps migrate python manage.py set_operator $(USERNAME) $(if $(OFF),--off)
 
 ci: lint up analytics checks test-unit test-system bench-short ## What CI runs: lint, checks, every test, then a short benchmark
 

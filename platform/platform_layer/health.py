@@ -6,17 +6,30 @@ Readiness (/readyz) says whether Postgres (its write pool), Redis and RabbitMQ a
 from this node. The read pool is not part of it: without the replica, reads go to
 the primary. Status (/api/v1/status) adds the counters a dashboard draws: replica
 lag, cache hits and misses, queue depths, the outbox, the last run of each job.
+
+Anyone may read the status (the web tier shows it at /status): news.api.ops answers
+with its states and figures only. What would help an attacker more than an operator
+(versions, WAL positions, server names, the raw text of an error) only operators
+see (/api/v1/status/detail). A failed check names a category (`error`: unreachable,
+timeout or error); its raw text goes to the log and to `error_message`.
+
+The status is computed at most once a second in each process, whatever the traffic
+(`status`).
 """
 
+import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import quote, unquote, urlsplit
 
+import redis
 import requests
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
+from django.utils import timezone
 
 from jobs import outbox
 from jobs.models import JobRun
@@ -26,6 +39,8 @@ from news.cache import client as cache_client
 from platform_layer.db import PRIMARY, REPLICA, has_replica
 from platform_layer.dns import resolve
 
+log = logging.getLogger(__name__)
+
 
 def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
     started = time.perf_counter()
@@ -33,9 +48,31 @@ def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
         details = check() or {}
         result = {"ok": True, **details}
     except Exception as exc:  # any failure of a dependency is a state to report, not a crash
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        message = f"{type(exc).__name__}: {exc}"
+        log.warning("status: %s failed: %s", check.__name__.strip("_"), message)
+        result = {"ok": False, "error": failure(exc), "error_message": message}
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
+
+
+TIMEOUTS = (TimeoutError, redis.TimeoutError, requests.Timeout)
+# Refused, reset, a name that does not resolve, a database that does not answer.
+UNREACHABLE = (
+    ConnectionError,
+    socket.gaierror,
+    redis.ConnectionError,
+    requests.ConnectionError,
+    OperationalError,
+)
+
+
+def failure(exc: Exception) -> str:
+    """What kind of failure a check met, in a word anyone may read."""
+    if isinstance(exc, TIMEOUTS):
+        return "timeout"
+    if isinstance(exc, UNREACHABLE):
+        return "unreachable"
+    return "error"
 
 
 def _postgres() -> dict[str, Any]:
@@ -137,17 +174,48 @@ def readiness() -> dict[str, dict[str, Any]]:
     }
 
 
-def status() -> dict[str, Any]:
-    """This node, what it depends on, its caches, the outbox and the last run of each
-    job: what /api/v1/status shows."""
+# How long a computed status is served again. Per process (each gunicorn worker keeps
+# its own) rather than shared in Redis: the status must still be told with Redis down,
+# and a few computations a second across the pool cost the dependencies nothing.
+STATUS_LIFETIME = 1.0  # seconds
+
+
+class _OncePerLifetime:
+    """`compute`'s answer, computed at most once per `lifetime` seconds in this process.
+    Callers that arrive while it is computed wait for it rather than compute it too. A
+    failure is not kept: the next caller computes again (the read pool's middleware
+    answers a GET again from the primary when the replica failed under it)."""
+
+    def __init__(self, compute: Callable[[], dict[str, Any]], lifetime: float) -> None:
+        self._compute = compute
+        self._lifetime = lifetime
+        self._lock = threading.Lock()
+        self._value: dict[str, Any] = {}
+        self._until = 0.0  # time.monotonic() until which _value is served
+
+    def __call__(self) -> dict[str, Any]:
+        with self._lock:
+            if time.monotonic() >= self._until:
+                self._value = self._compute()
+                self._until = time.monotonic() + self._lifetime
+            return self._value
+
+
+def _status() -> dict[str, Any]:
     return {
         "node": settings.NODE_NAME,
+        "computed_at": timezone.now(),
         "dependencies": dependencies(),
         "caches": cache.report(),
         "outbox": outbox.backlog(),
         "last_runs": list(JobRun.objects.latest_per_job()),
         "mapreduce": runs.report(),
     }
+
+
+# This node, what it depends on, its caches, the outbox and the last run of each job:
+# what /api/v1/status shows (a part of it) and /api/v1/status/detail (all of it).
+status = _OncePerLifetime(_status, STATUS_LIFETIME)
 
 
 def dependencies() -> dict[str, dict[str, Any]]:

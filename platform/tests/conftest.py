@@ -9,6 +9,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from news.cache import cache
 from news.models import User
+from platform_layer import health
 from tests.support import member
 
 # The Spark jobs' tests need Spark: they run in the analytics image (make test-unit).
@@ -36,6 +37,12 @@ def empty_cache():
     assert settings.REDIS_URL.endswith("/15"), "tests must not touch the live cache"
     cache.flush()
     yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_status(monkeypatch):
+    """Each test starts with no status computed yet (this process keeps one for a second)."""
+    monkeypatch.setattr(health, "status", health._OncePerLifetime(health._status, health.STATUS_LIFETIME))
 
 
 @pytest.fixture

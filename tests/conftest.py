@@ -5,10 +5,12 @@ for a fixed time, and print the stack's state when something fails."""
 
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
 
 import pytest
 
-from stack import compose, missing_images, published
+from stack import Visitor, compose, make, missing_images, published
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,19 @@ def cdn(stack) -> str:
 @pytest.fixture(scope="session")
 def stats(stack) -> str:
     return f"http://{published('edge-lb', 8404)}"
+
+
+@pytest.fixture(scope="session")
+def operator(edge) -> Iterator[Visitor]:
+    """A member made an operator as a person would (`make operator`), logged in: they see
+    /status/detail (versions, WAL positions, raw errors). The flag goes at the end."""
+    username = f"operator_{uuid.uuid4().hex[:8]}"
+    visitor = Visitor(edge).sign_up(username)
+    make("operator", f"USERNAME={username}", timeout=120)
+    try:
+        yield visitor
+    finally:
+        make("operator", f"USERNAME={username}", "OFF=1", timeout=120)
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")

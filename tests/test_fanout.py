@@ -140,8 +140,11 @@ def test_with_rabbitmq_down_posting_succeeds_and_the_fan_out_follows_its_return(
     author = Visitor(edge).log_in("user43")
     with broken("rabbitmq", "stop"):
         story_id = author.post_story("Posted while the broker is down")
-        status = requests.get(f"{edge}/status.json", timeout=15).json()
-        assert status["outbox"]["waiting"] >= 1, "the fan-out message waits in the outbox"
+        wait_for(  # (the status is at most a second old on each tier)
+            lambda: requests.get(f"{edge}/status.json", timeout=15).json()["outbox"]["waiting"] >= 1,
+            timeout=10,
+            what="the fan-out message waiting in the outbox, on /status",
+        )
         assert unfinished([story_id]) == [story_id]
     wait_for(
         lambda: not unfinished([story_id]), timeout=180, interval=2, what="the fan-out once RabbitMQ is back"

@@ -82,7 +82,11 @@ def test_the_cache_counts_its_hits_and_misses(edge):
     before = counted()
     for _ in range(3):
         assert requests.get(f"{edge}/api/users/user4242", timeout=10).status_code == 200
-    after = counted()
+    after = wait_for(  # (the status is at most a second old on each tier)
+        lambda: sum((now := counted()).values()) >= sum(before.values()) + 3 and now,
+        timeout=10,
+        what="the three lookups counted on /status",
+    )
     assert (after["misses"] - before["misses"], after["hits"] - before["hits"]) == (1, 2)
 
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from stack import Visitor, broken, compose, wait_for
+from stack import Visitor, broken, compose, psql, wait_for
 
 
 def replica_sql(sql: str) -> str:
@@ -22,8 +22,15 @@ def replica_sql(sql: str) -> str:
 
 
 def database(edge: str) -> tuple[dict, dict]:
-    """The primary (with its replicas) and the read pool, as the platform reports them."""
+    """The primary (with its replicas) and the read pool, as the platform reports them
+    to anyone: states and lags (at most a second or two old)."""
     dependencies = requests.get(f"{edge}/status.json", timeout=15).json()["dependencies"]
+    return dependencies["postgres"], dependencies["postgres_read_pool"]
+
+
+def database_in_detail(operator: Visitor) -> tuple[dict, dict]:
+    """The same, as an operator sees it: names and WAL positions too."""
+    dependencies = operator.get("/status/detail.json").json()["dependencies"]
     return dependencies["postgres"], dependencies["postgres_read_pool"]
 
 
@@ -43,11 +50,11 @@ def author(edge) -> tuple[Visitor, str]:
     return Visitor(edge).sign_up(username), username
 
 
-def test_the_replica_streams_from_the_primary_and_serves_the_read_pool(edge):
+def test_the_replica_streams_from_the_primary_and_serves_the_read_pool(edge, operator):
     primary, read_pool = database(edge)
-    assert [replica["name"] for replica in primary["replicas"]] == ["replica1"], primary
-    assert primary["replicas"][0]["state"] == "streaming"
+    assert [replica["state"] for replica in primary["replicas"]] == ["streaming"], primary
     assert read_pool["ok"] and read_pool["served_by"] == "replica", read_pool
+    assert [replica["name"] for replica in database_in_detail(operator)[0]["replicas"]] == ["replica1"]
     assert replica_sql("SELECT pg_is_in_recovery()") == "t"
 
 
@@ -64,7 +71,14 @@ def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes
         # Anyone else reads the member's stories from the replica, which has not replayed it.
         stale = anonymous.get(f"/u/{username}")
         assert stale.status_code == 200 and 'data-testid="no-stories"' in stale.text, "no story yet"
-        primary, read_pool = database(edge)
+        # (the status is at most a second old on each tier)
+        primary, read_pool = wait_for(
+            lambda: (found := database(edge))[0]["replicas"][0]["behind_bytes"]
+            and found[1]["replay_paused"]
+            and found,
+            timeout=10,
+            what="the status to show the replica behind, its replay paused",
+        )
         behind = primary["replicas"][0]["behind_bytes"]
         print(f"\nreplica paused: {behind} bytes behind the primary")
         assert behind > 0 and read_pool["replay_paused"] is True, (primary, read_pool)
@@ -87,9 +101,10 @@ def lsn(text: str) -> int:
     return (int(high, 16) << 32) | int(low, 16)
 
 
-def test_a_replica_that_was_down_replays_what_it_missed(edge, author):
+def test_a_replica_that_was_down_replays_what_it_missed(edge, author, operator):
     """Its replication slot kept the WAL written while it was away: once back, it
-    replays it, and the read pool serves the stories posted meanwhile."""
+    replays it, and the read pool serves the stories posted meanwhile (the positions,
+    on the operators' status)."""
     writer, username = author
     title = f"Written while the replica was down {uuid.uuid4().hex[:8]}"
     with broken("postgres-replica", "stop") as stopped:
@@ -98,13 +113,15 @@ def test_a_replica_that_was_down_replays_what_it_missed(edge, author):
             lambda: database(edge)[1].get("served_by") == "primary", timeout=30, what="reads on the primary"
         )
         writer.post_story(title)
-        missed = lsn(database(edge)[0]["wal_position"])
+        missed = lsn(psql("SELECT pg_current_wal_lsn()"))
         stopped.mend()
         wait_for(
             lambda: database(edge)[1].get("served_by") == "replica", timeout=120, what="the replica back"
         )
     replayed = wait_for(
-        lambda: (pool := database(edge)[1]).get("replayed") and lsn(pool["replayed"]) >= missed and pool,
+        lambda: (pool := database_in_detail(operator)[1]).get("replayed")
+        and lsn(pool["replayed"]) >= missed
+        and pool,
         timeout=60,
         what="the replica to replay what it missed",
     )

@@ -383,7 +383,13 @@ class PlatformClient:
 
     # --- Operations ------------------------------------------------------------------
     def status(self) -> dict:
+        """States and figures, as anyone may see them."""
         return self.get(f"{API}/status")
+
+    def status_detail(self, acting: Acting) -> dict:
+        """Everything, versions, WAL positions and raw errors included; Forbidden unless
+        the member is an operator."""
+        return self.request("GET", f"{API}/status/detail", acting=acting)
 
 
 platform = PlatformClient(

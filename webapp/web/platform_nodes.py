@@ -68,8 +68,9 @@ class Balancer:
     def send(self, method: str, path: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
         return _send(self.pool, method, path, **kwargs)
 
-    def state(self) -> dict:
-        return {"mode": self.mode, "address": self.url}
+    def state(self, addresses: bool) -> dict:
+        """What /status shows of it: the balancer's address only with `addresses`."""
+        return {"mode": self.mode, **({"address": self.url} if addresses else {})}
 
 
 class Node:
@@ -102,10 +103,10 @@ class Node:
         finally:
             self.looked_up.set()
 
-    def state(self) -> dict:
+    def state(self, addresses: bool) -> dict:
         return {
             "node": self.name,
-            "address": self.address,
+            **({"address": self.address} if addresses else {}),
             "breaker": self.breaker.current_state,  # closed (in use), open (skipped), half-open
             "failures": self.breaker.fail_counter,
         }
@@ -179,8 +180,9 @@ class SmartPool:
                 error = exc
         raise NoNodeAnswered(f"no platform node answered: {error}") from error
 
-    def state(self) -> dict:
-        return {"mode": self.mode, "nodes": [node.state() for node in self.nodes]}
+    def state(self, addresses: bool) -> dict:
+        """What /status shows of it: each node's address only with `addresses`."""
+        return {"mode": self.mode, "nodes": [node.state(addresses) for node in self.nodes]}
 
 
 def from_settings(mode: str, balancer_url: str, node_urls: list[str]) -> Balancer | SmartPool:

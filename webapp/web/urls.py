@@ -55,6 +55,8 @@ urlpatterns = [
     path("dashboard/charts", dashboard.charts, name="dashboard-charts"),
     path("status", ops.status_page, name="status"),
     path("status.json", ops.status_page, name="status-json"),
+    path("status/detail", ops.status_detail, name="status-detail"),  # operators only
+    path("status/detail.json", ops.status_detail, name="status-detail-json"),
     path("healthz", ops.healthz, name="healthz"),
     path("readyz", ops.readyz, name="readyz"),
     # Prometheus' door; the edge refuses it from outside (haproxy/edge.cfg).

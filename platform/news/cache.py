@@ -18,18 +18,20 @@ The cache Redis evicts least-recently-used keys (allkeys-lru), so nothing here m
 be needed for correctness: the stampede locks live in Postgres.
 """
 
+import contextlib
 import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections
 
+from platform_layer.db import PRIMARY
 from platform_layer.dns import resolve
 from platform_layer.metrics import count_cache_lookups
 
@@ -171,9 +173,10 @@ class Cache:
         current = self._call(self.client.set, f"generation.{name}", token, nx=True, get=True)
         return current.decode() if current else token
 
-    def new_generation(self, name: str) -> None:
-        """Make every key built on the current generation unreachable."""
-        self._call(self.client.set, f"generation.{name}", uuid.uuid4().hex)
+    def new_generation(self, name: str, token: str | None = None) -> None:
+        """Make every key built on the current generation unreachable: the new one is
+        `token` (unique to it), or a random one."""
+        self._call(self.client.set, f"generation.{name}", token or uuid.uuid4().hex)
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Hits and misses per named cache, across every platform node."""
@@ -206,6 +209,9 @@ def cached_ids(cache_name: str, key: str, fresh: int, compute: Callable[[], list
     is stale, or missing, one request takes a Postgres advisory lock and recomputes it;
     the others serve the stale entry meanwhile or, when there is none, wait briefly
     for the winner. Locks live in Postgres because the cache may evict anything.
+
+    `compute` runs outside any transaction and chooses its database: the primary
+    (`using(PRIMARY)`), or the read pool through the router (news.stories.search).
     """
     entry = cache.get(cache_name, key)
     now = time.time()
@@ -213,8 +219,8 @@ def cached_ids(cache_name: str, key: str, fresh: int, compute: Callable[[], list
         return entry["ids"]
     if not cache.available:
         return compute()
-    with transaction.atomic():
-        if _try_lock(key):
+    with _try_lock(key) as locked:
+        if locked:
             ids = compute()
             cache.set(key, {"ids": ids, "fresh_until": now + fresh}, fresh + LIST_STALE)
             return ids
@@ -228,9 +234,19 @@ def cached_ids(cache_name: str, key: str, fresh: int, compute: Callable[[], list
     return compute()
 
 
-def _try_lock(key: str) -> bool:
-    """A transaction-scoped advisory lock on the key's 64-bit hash; never waits."""
+@contextlib.contextmanager
+def _try_lock(key: str) -> Iterator[bool]:
+    """An advisory lock on the key's 64-bit hash, on the primary, held by this
+    connection until the block ends; never waits. A session's lock rather than a
+    transaction's, so that no transaction stays open on the primary while `compute`
+    runs (a search, on the read pool); Postgres drops it too if the connection dies."""
     lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return cursor.fetchone()[0]
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connections[PRIMARY].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])

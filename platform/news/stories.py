@@ -11,14 +11,20 @@ Lists cache ids only; the records come from `story.<id>` and `user.<id>`
 Every read that fills a cache is made on the primary (`using(PRIMARY)`, or inside a
 transaction there): a value read from a lagging replica would be cached as current.
 Other reads of a GET may be served by the replica (platform_layer.db).
+
+One exception: a search, the costliest read, runs on the read pool. Its generation
+is named by the primary's WAL position after the latest story write, and a search
+reads the replica only once the replica has replayed that far (otherwise, the
+primary): what it caches shows every story written before, and none deleted.
 """
 
 import hashlib
+import logging
 import uuid
 from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -28,11 +34,16 @@ from news.cache import cache, cached_ids
 from news.errors import Forbidden, NotFound
 from news.members import get_users
 from news.models import Story, User
-from platform_layer.db import PRIMARY
+from platform_layer.db import PRIMARY, parse_lsn, read_alias, wal_position
+
+log = logging.getLogger(__name__)
 
 RECORD_TTL = 3600  # story.<id>: long, since writes go through the cache
 LIST_FRESH = 10  # seconds a cached page of newest ids is served without question
 SEARCH_FRESH = 30
+# How deep a search goes: ten pages of twenty. Each page deeper ranks every match
+# above it again; a reader who has not found it by then refines the words.
+SEARCH_MAX_OFFSET = 200
 PURGE_BATCH = 1000
 
 Page = tuple[list[dict], bool]  # a page of stories, and whether there are more
@@ -93,25 +104,32 @@ def newest(limit: int, offset: int) -> Page:
     key = f"newest.{cache.generation('story-list')}.{limit}.{offset}"
 
     def compute() -> list[int]:  # built only on a miss: building a queryset costs as much as a hit
-        query = Story.objects.order_by("-created_at", "-id").values_list("pk", flat=True)
+        query = Story.objects.using(PRIMARY).order_by("-created_at", "-id").values_list("pk", flat=True)
         return list(query[offset : offset + limit + 1])
 
     return _page(cached_ids("newest", key, LIST_FRESH, compute), limit)
 
 
 def search(query: str, limit: int, offset: int) -> Page:
-    """Full-text search over titles. A fuzzy query: cached briefly, under a generation
-    that every story write changes, so results never include a deleted story."""
+    """Full-text search over titles, on the read pool. A fuzzy query: cached briefly,
+    under a generation that every story write changes, so results never miss a story
+    written before, nor include a deleted one. `offset` is at most SEARCH_MAX_OFFSET
+    (news.api.stories)."""
     normalized = " ".join(query.lower().split())
     digest = hashlib.blake2b(normalized.encode(), digest_size=16).hexdigest()
-    key = f"search.{cache.generation('search')}.{digest}.{limit}.{offset}"
+    generation = cache.generation("search")
+    key = f"search.{generation}.{digest}.{limit}.{offset}"
 
     def compute() -> list[int]:
         # The same expression as the GIN index on titles (news.models), so it is used.
         vector = SearchVector("title", config="english")
         terms = SearchQuery(normalized, config="english", search_type="websearch")
+        # The read pool, once it has replayed the latest story write: the generation's
+        # WAL position (None for a random one, after an eviction: then, at once).
+        database = read_alias(after=parse_lsn(generation))
         rows = (
-            Story.objects.annotate(document=vector)
+            Story.objects.using(database)
+            .annotate(document=vector)
             .filter(document=terms)
             .annotate(rank=SearchRank(vector, terms))
             .order_by("-rank", "-created_at", "-id")
@@ -172,9 +190,20 @@ def _write_through(story: Story) -> None:
 
     def on_commit() -> None:
         cache.set_if_newer(story_key(story.pk), record, RECORD_TTL)
-        cache.new_generation("search")
+        _new_search_generation()
 
     transaction.on_commit(on_commit)
+
+
+def _new_search_generation() -> None:
+    """After a story write commits: every cached search is stale. The new generation is
+    the primary's WAL position now, which a search must see (`search`)."""
+    try:
+        position = wal_position()
+    except DatabaseError as exc:  # the write is done: a random generation still hides the old results
+        log.warning("could not read the WAL position after a story write: %s", exc)
+        position = None
+    cache.new_generation("search", position)
 
 
 def _with_author(story: Story) -> dict:
@@ -230,7 +259,7 @@ def _invalidate_deleted(versions: dict[int, int]) -> None:
     def on_commit() -> None:
         cache.set_many_if_newer(tombstones, RECORD_TTL)
         cache.new_generation("story-list")
-        cache.new_generation("search")
+        _new_search_generation()
 
     transaction.on_commit(on_commit)
 

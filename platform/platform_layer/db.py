@@ -10,7 +10,9 @@ Which queries the replica serves:
   primary only;
 - never a read that fills a shared cache: services read those with
   `.using(PRIMARY)`. A value read from a lagging replica would be cached as if
-  current, and outlive the lag;
+  current, and outlive the lag. Except a search (news.stories.search), the costliest
+  read: it reads the replica only once the replica has replayed the latest story
+  write (`read_alias(after=...)`), so what it caches is as current as the primary;
 - read-your-own-writes: the response to a write carries the primary's WAL position
   after it (X-Written-LSN). A caller that sends it back (X-Read-After-LSN) reads
   from the replica only once the replica has replayed that far; until then, from
@@ -105,31 +107,55 @@ class _Reads:
     decided: bool | None = None  # whether this request reads the replica, once asked
     used_replica: bool = False
 
-    def use_replica(self) -> bool:
+    def use_replica(self, after: int | None = None) -> bool:
+        """Whether a read goes to the read pool; `after`: a WAL position this read must
+        see besides the request's own (a write the caller knows of)."""
         if not self.replica_allowed or not read_pool.usable():
             return False
         if connections[PRIMARY].in_atomic_block:
             return False  # a read inside a write transaction must see that transaction
         if self.decided is None:
-            try:
-                self.decided = self.read_after is None or read_pool.has_replayed(self.read_after)
-            except DatabaseError as exc:
-                log.warning("read pool unavailable (%s); reading from the primary", exc)
-                read_pool.failed()
-                self.decided = False
-        self.used_replica |= self.decided
-        return self.decided
+            self.decided = self._replayed(self.read_after)
+        use = self.decided and self._replayed(after)
+        self.used_replica |= use
+        return use
+
+    @staticmethod
+    def _replayed(position: int | None) -> bool:
+        if position is None:
+            return True
+        try:
+            return read_pool.has_replayed(position)
+        except DatabaseError as exc:
+            log.warning("read pool unavailable (%s); reading from the primary", exc)
+            read_pool.failed()
+            return False
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("reads", default=None)
+
+
+def read_alias(after: int | None = None) -> str:
+    """Where a read of the request being served goes (the router's answer); with
+    `after`, to the read pool only once the replica has replayed that WAL position."""
+    reads = _reads.get()
+    return REPLICA if reads is not None and reads.use_replica(after) else PRIMARY
+
+
+def wal_position() -> str:
+    """The primary's WAL position now: a read that must see what has committed so far
+    needs a replica that has replayed at least this far."""
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        (position,) = cursor.fetchone()
+    return position
 
 
 class ReadPoolRouter:
     """https://docs.djangoproject.com/en/5.2/topics/db/multi-db/#automatic-database-routing"""
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str:
-        reads = _reads.get()
-        return REPLICA if reads is not None and reads.use_replica() else PRIMARY
+        return read_alias()
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY
@@ -199,13 +225,8 @@ class ReadPoolMiddleware:
 
     @staticmethod
     def _stamp(response: HttpResponse) -> None:
-        """The primary's WAL position now, after the write committed: a read that must
-        see this write needs a replica that has replayed at least this far."""
+        """The WAL position after the write committed (wal_position)."""
         try:
-            with connections[PRIMARY].cursor() as cursor:
-                cursor.execute("SELECT pg_current_wal_lsn()::text")
-                (position,) = cursor.fetchone()
+            response[WRITTEN_HEADER] = wal_position()
         except DatabaseError as exc:
             log.warning("could not read the WAL position after a write: %s", exc)
-            return
-        response[WRITTEN_HEADER] = position

@@ -9,6 +9,9 @@ from web.errors import BadRequest
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # the platform refuses offsets past 10,000
+# A search goes ten pages deep: each page deeper ranks every match above it again (the
+# platform refuses a search's offsets past 200: news.stories.SEARCH_MAX_OFFSET).
+SEARCH_MAX_PAGE = 10
 
 
 def page_number(request: HttpRequest) -> int:
@@ -20,13 +23,24 @@ def page_number(request: HttpRequest) -> int:
     return int(raw)
 
 
+def search_page_number(request: HttpRequest) -> int:
+    """A search's `?page=N`: past SEARCH_MAX_PAGE, a 400 that says what to do instead."""
+    page = page_number(request)
+    if page > SEARCH_MAX_PAGE:
+        raise BadRequest(
+            "Too far into a search",
+            f"A search shows its first {SEARCH_MAX_PAGE} pages of results: add words to find it sooner.",
+        )
+    return page
+
+
 def offset(page: int) -> int:
     return (page - 1) * PAGE_SIZE
 
 
-def page_context(request: HttpRequest, page: int, data: dict) -> dict:
+def page_context(request: HttpRequest, page: int, data: dict, last: int = MAX_PAGE) -> dict:
     """What templates/web/_stories.html needs: the stories, their ranks and the pager links,
-    which keep the other query parameters (a search's `q`)."""
+    which keep the other query parameters (a search's `q`), up to page `last`."""
 
     def link(number: int) -> str:
         query = request.GET.copy()
@@ -39,7 +53,7 @@ def page_context(request: HttpRequest, page: int, data: dict) -> dict:
         "first_rank": offset(page) + 1,
         "page": page,
         "newer_url": link(page - 1) if page > 1 else None,
-        "older_url": link(page + 1) if data["has_more"] and page < MAX_PAGE else None,
+        "older_url": link(page + 1) if data["has_more"] and page < last else None,
     }
 
 

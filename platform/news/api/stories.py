@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StringConstraints
 
 from idempotency.middleware import write_id
@@ -48,6 +48,9 @@ class FanoutOut(Schema):
 
 class SearchIn(Page):
     q: Annotated[Line, StringConstraints(min_length=1, max_length=100)]
+    offset: int = Field(
+        0, ge=0, le=stories.SEARCH_MAX_OFFSET, description="a search goes this deep at most: refine the words"
+    )
 
 
 @router.get("/stories", response=StoryPage, summary="Newest stories first")

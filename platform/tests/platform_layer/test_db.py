@@ -95,6 +95,17 @@ def test_a_write_not_yet_replayed_sends_the_reads_to_the_primary(reads, monkeypa
 
 
 @pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_read_that_must_see_a_later_write_goes_to_the_primary_until_it_is_replayed(reads, monkeypatch):
+    """A search must see the latest story write (news.stories.search); the request's
+    other reads are not held back by it."""
+    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position <= 100)
+    reads()
+    assert db.read_alias(after=101) == db.PRIMARY
+    assert db.read_alias(after=100) == db.REPLICA
+    assert route() == db.REPLICA
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
 def test_a_write_already_seen_replayed_needs_no_question_to_the_replica(reads, monkeypatch):
     db.read_pool.replayed = 500
 

@@ -45,6 +45,18 @@ def test_search(client, member):
     assert [s["id"] for s in client.get("/api/search", {"q": word}).json()["items"]] == [story["id"]]
 
 
+def test_a_search_goes_ten_pages_deep(client, monkeypatch):
+    def search(q: str, limit: int, offset: int) -> dict:
+        return {"items": [], "limit": limit, "offset": offset, "has_more": True}
+
+    monkeypatch.setattr(platform, "search", search)
+    assert client.get("/api/search", {"q": "cache", "page": 9}).json()["has_more"] is True
+    assert client.get("/api/search", {"q": "cache", "page": 10}).json()["has_more"] is False
+    beyond = client.get("/api/search", {"q": "cache", "page": 11})
+    assert beyond.status_code == 400
+    assert beyond.json()["error"] == "Too far into a search"
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [

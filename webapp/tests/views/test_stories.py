@@ -12,6 +12,7 @@ from django.test import Client
 
 from tests.conftest import acting, csrf_token, story_ids, wait_for
 from web.links import referrer_domain
+from web.paging import SEARCH_MAX_PAGE
 from web.platform_client import platform
 
 
@@ -242,6 +243,22 @@ def test_bad_searches_are_400_pages(client, params, message):
 def test_search_pages_keep_the_query():
     html = Client().get("/search", {"q": "cache"}).content.decode()
     assert 'href="?q=cache&amp;page=2"' in html
+
+
+def test_a_search_goes_ten_pages_deep_and_says_so_beyond(client, monkeypatch):
+    asked = []
+
+    def search(q: str, limit: int, offset: int) -> dict:
+        asked.append(offset)
+        return {"items": [], "limit": limit, "offset": offset, "has_more": True}
+
+    monkeypatch.setattr(platform, "search", search)
+    last = client.get("/search", {"q": "cache", "page": SEARCH_MAX_PAGE}).content.decode()
+    assert "page=11" not in last, "no link past the last page"
+    beyond = client.get("/search", {"q": "cache", "page": SEARCH_MAX_PAGE + 1})
+    assert beyond.status_code == 400
+    assert b"A search shows its first 10 pages of results" in beyond.content
+    assert asked == [180], "the platform is asked for ten pages at most"
 
 
 @pytest.mark.parametrize(

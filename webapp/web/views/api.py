@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from web.errors import BadRequest
-from web.paging import PAGE_SIZE, offset, page_number
+from web.paging import MAX_PAGE, PAGE_SIZE, SEARCH_MAX_PAGE, offset, page_number, search_page_number
 from web.platform_client import platform
 from web.templatetags.news import avatar_url
 from web.views.stories import search_query
@@ -37,11 +37,11 @@ def public_story(story: dict) -> dict:
     }
 
 
-def _page(page: int, data: dict) -> JsonResponse:
+def _page(page: int, data: dict, last: int = MAX_PAGE) -> JsonResponse:
     return JsonResponse(
         {
             "page": page,
-            "has_more": data["has_more"],
+            "has_more": data["has_more"] and page < last,
             "items": [public_story(story) for story in data["items"]],
         }
     )
@@ -74,5 +74,5 @@ def search(request: HttpRequest) -> JsonResponse:
     q = search_query(request)
     if not q:
         raise BadRequest("Bad search", "Give the words to search for in 'q'.")
-    page = page_number(request)
-    return _page(page, platform.search(q, PAGE_SIZE, offset(page)))
+    page = search_page_number(request)
+    return _page(page, platform.search(q, PAGE_SIZE, offset(page)), last=SEARCH_MAX_PAGE)

@@ -9,7 +9,7 @@ from web import links, visitors
 from web.auth import login_required
 from web.errors import BadRequest
 from web.forms import SearchForm, StoryForm, refused
-from web.paging import PAGE_SIZE, offset, page_context, page_number
+from web.paging import PAGE_SIZE, SEARCH_MAX_PAGE, offset, page_context, page_number, search_page_number
 from web.platform_client import Forbidden, ValidationFailed, platform
 
 
@@ -40,8 +40,9 @@ def search(request: HttpRequest) -> HttpResponse:
     q = search_query(request)
     context = {"q": q}
     if q:
-        page = page_number(request)
-        context |= page_context(request, page, platform.search(q, PAGE_SIZE, offset(page)))
+        page = search_page_number(request)
+        found = platform.search(q, PAGE_SIZE, offset(page))
+        context |= page_context(request, page, found, last=SEARCH_MAX_PAGE)
     return render(request, "web/search.html", context)
 
 

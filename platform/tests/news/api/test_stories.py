@@ -1,8 +1,13 @@
 """news.api.stories: lists of stories and posting, through HTTP."""
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from news import stories, timelines
+from news.cache import cache
+from platform_layer import db
+from platform_layer.db import PRIMARY, REPLICA
 from tests.support import acting, follow, member
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +60,68 @@ def test_the_fanout_endpoint_reports_progress(api, author):
     assert (finished["delivered"], finished["followers"]) == (1, 1)
     assert finished["finished_at"]
     assert api.get("/api/v1/stories/999999999/fanout").status_code == 404
+
+
+def test_a_search_goes_ten_pages_deep(api, five_stories):
+    at_the_bound = api.get("/api/v1/search", {"q": "story", "offset": stories.SEARCH_MAX_OFFSET})
+    assert at_the_bound.status_code == 200
+    beyond = api.get("/api/v1/search", {"q": "story", "offset": stories.SEARCH_MAX_OFFSET + 1})
+    assert beyond.status_code == 400
+    assert beyond.json()["errors"] == [
+        {"field": "offset", "message": f"Input should be less than or equal to {stories.SEARCH_MAX_OFFSET}"}
+    ]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])  # no test transaction around it
+def test_a_search_is_read_from_the_read_pool_outside_any_transaction(api, five_stories, monkeypatch):
+    """Only the stampede lock is taken on the primary; the ranking runs on the replica."""
+    in_a_transaction = []
+    cached_ids = stories.cached_ids
+
+    def watched(cache_name, key, fresh, compute):
+        def recorded():
+            in_a_transaction.append(connections[PRIMARY].in_atomic_block)
+            return compute()
+
+        return cached_ids(cache_name, key, fresh, recorded)
+
+    monkeypatch.setattr(stories, "cached_ids", watched)
+    assert searched_on(api, "story")[1] == {REPLICA}
+    assert in_a_transaction == [False]
+
+
+def searched_on(api, q: str) -> tuple[list[int], set[str]]:
+    """A search's results, and the databases its ranking query ran on."""
+    with (
+        CaptureQueriesContext(connections[PRIMARY]) as primary,
+        CaptureQueriesContext(connections[REPLICA]) as replica,
+    ):
+        response = api.get("/api/v1/search", {"q": q})
+    assert response.status_code == 200
+    ranked = {
+        alias
+        for alias, queries in ((PRIMARY, primary), (REPLICA, replica))
+        if any("websearch_to_tsquery" in query["sql"] for query in queries)
+    }
+    return [item["id"] for item in response.json()["items"]], ranked
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])  # no test transaction around it
+def test_a_search_reads_the_primary_until_the_replica_has_the_latest_story(api, author, monkeypatch):
+    """The search generation is the WAL position after the latest story write: a
+    replica that has not replayed it would cache a search without that story."""
+    posted = api.post(
+        "/api/v1/stories",
+        {"title": "Zanzibar at dawn", "url": "https://example.com/z"},
+        content_type="application/json",
+        **acting(author.pk),
+    )
+    assert posted.status_code == 201
+    generation = db.parse_lsn(cache.generation("search"))
+    assert generation is not None and generation <= db.parse_lsn(posted.headers[db.WRITTEN_HEADER])
+
+    monkeypatch.setattr(db, "read_pool", db._ReadPoolState())
+    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position < generation)
+    assert searched_on(api, "zanzibar") == ([posted.json()["id"]], {PRIMARY})
+    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position <= generation)
+    assert searched_on(api, "dawn")[1] == {REPLICA}

@@ -29,6 +29,7 @@ from tests.stack import (
     png,
     psql,
     published,
+    redis_cli,
 )
 
 LUA = ROOT / "bench" / "summary.lua"
@@ -239,7 +240,7 @@ def set_servers(balancer: str, backend: str, ready: list[str], drained: list[str
 
 
 def redis(*command: str) -> str:
-    return compose("exec", "-T", "redis", "redis-cli", "--raw", *command).stdout
+    return redis_cli("redis", "--raw", *command)
 
 
 def cache_counts() -> tuple[int, int]:

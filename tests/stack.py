@@ -130,6 +130,18 @@ def healthy(*services: str) -> bool:
     return {row["Service"] for row in rows if row.get("Health") == "healthy"} == set(services)
 
 
+# Who the tests are on each Redis server (its ACL users: docker-compose.yml).
+REDIS_USERS = {"redis": ("platform", "REDIS_PASSWORD"), "redis-locks": ("cron", "REDIS_LOCKS_PASSWORD")}
+
+
+def redis_cli(server: str, *args: str) -> str:
+    """A redis-cli command on one of the stack's Redis servers, as the user the stack
+    gives that server's clients; its output."""
+    user, password = REDIS_USERS[server]
+    auth = f"REDISCLI_AUTH={env_value(password)}"
+    return compose("exec", "-T", "-e", auth, server, "redis-cli", "--user", user, *args).stdout
+
+
 def env_value(name: str) -> str:
     """A variable of the stack's .env (credentials of the admin UIs, for example)."""
     for line in (ROOT / ".env").read_text().splitlines():

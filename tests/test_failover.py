@@ -31,6 +31,7 @@ from stack import (
     make,
     psql,
     published,
+    redis_cli,
     stats_csv,
     wait_for,
 )
@@ -199,7 +200,7 @@ def test_a_rolling_restart_of_the_web_tier_under_load_fails_no_request(stats):
 
 
 def cached_keys() -> int:
-    return int(compose("exec", "-T", "redis", "redis-cli", "dbsize").stdout.strip())
+    return int(redis_cli("redis", "dbsize").strip())
 
 
 def test_stopping_the_cache_under_load_fails_no_request(stats, edge):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from stack import Visitor, broken, compose, compose_command, env_value, psql, published, wait_for
+from stack import Visitor, broken, compose, compose_command, env_value, psql, published, redis_cli, wait_for
 
 CRONS = ("cron1", "cron2")
 JOBS = (
@@ -113,7 +113,7 @@ def test_two_cron_containers_publish_each_slot_once():
 
 def lock(key: str, command: str = "GET") -> str:
     """A command on one key of the lock store (GET, TTL)."""
-    return compose("exec", "-T", "redis-locks", "redis-cli", command, key).stdout.strip()
+    return redis_cli("redis-locks", command, key).strip()
 
 
 def test_a_slot_claimed_by_a_cron_container_that_died_is_published_by_the_other():

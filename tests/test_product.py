@@ -6,7 +6,7 @@ import uuid
 
 import requests
 
-from stack import Visitor, compose, psql, wait_for
+from stack import Visitor, psql, redis_cli, wait_for
 
 
 def unique(prefix: str) -> str:
@@ -78,7 +78,7 @@ def test_the_cache_counts_its_hits_and_misses(edge):
         return caches.get("user", {"hits": 0, "misses": 0})
 
     member_id = psql("SELECT id FROM news_user WHERE username = 'user4242'")
-    compose("exec", "-T", "redis", "redis-cli", "DEL", f"user.{member_id}")  # evicted, say
+    redis_cli("redis", "DEL", f"user.{member_id}")  # evicted, say
     before = counted()
     for _ in range(3):
         assert requests.get(f"{edge}/api/users/user4242", timeout=10).status_code == 200

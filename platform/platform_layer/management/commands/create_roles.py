@@ -8,10 +8,9 @@ every start, so an existing database gets the roles too and a password changed i
 - the application role (POSTGRES_APP_USER): what the platform nodes, the relay, the
   consumers and the map-reduce jobs connect as. It may read and write rows, nothing
   more: no superuser, no DDL, no new databases or roles. Tables the migrations create
-  later are granted to it by default privileges. It reads the server's statistics
-  (pg_read_all_stats: the replication state /status shows), not other roles' rows. And pg_read_all_stats (statistics, no
-  rows): /status reads each replica's state and lag in pg_stat_replication, whose
-  columns Postgres shows only to such roles.
+  later are granted to it by default privileges. It also reads the server's
+  statistics (pg_read_all_stats, no rows): /status reads each replica's state and lag
+  in pg_stat_replication, whose columns Postgres shows only to such roles.
 - the monitoring role (POSTGRES_MONITOR_USER): Prometheus' exporters; Postgres' own
   pg_monitor role (statistics, no rows).
 
@@ -54,8 +53,6 @@ class Command(BaseCommand):
                 cursor.execute(sql.SQL(statement).format(role=role))
             cursor.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(role))
             cursor.execute(sql.SQL("GRANT pg_monitor TO {}").format(sql.Identifier(monitor)))
-            # /status shows the replica's state and lag: statistics, not rows.
-            cursor.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(role))
         self.stdout.write(f"Roles ready: {app} (reads and writes rows), {monitor} (pg_monitor).")
 
     @staticmethod

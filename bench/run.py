@@ -172,8 +172,8 @@ class Bench:
         nobody follows, through the site's form; for the celebrity, how long until the
         off-line fan-out has reached every follower. The posts are deleted afterwards."""
         edge = stack.edge_url()
-        celebrity = Visitor(edge).log_in("user1")
-        nobody = Visitor(edge).sign_up(f"{stack.MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
+        celebrity = Visitor(edge, load_generator=True).log_in("user1")
+        nobody = Visitor(edge, load_generator=True).sign_up(f"{stack.MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
         posting: dict[str, list[float]] = {"celebrity": [], "nobody": []}
         delivered: list[float] = []
         followers = 0
@@ -214,7 +214,7 @@ class Bench:
         lines (Docker's timestamps), from their first batch or task to their last, so that
         a process's start-up and the broker's 5-second statistics do not count."""
         story = (
-            Visitor(stack.edge_url())
+            Visitor(stack.edge_url(), load_generator=True)
             .sign_up(f"{stack.MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
             .post_story("Quiet")
         )

@@ -318,7 +318,7 @@ MEMBER_PREFIX = "bench_"
 def picture_path() -> str:
     """Sign a new member up through the edge, give them a picture, and return where
     their page links it on the CDN host (media/u/<member>/avatar?v=<n>)."""
-    visitor = Visitor(edge_url()).sign_up(f"{MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
+    visitor = Visitor(edge_url(), load_generator=True).sign_up(f"{MEMBER_PREFIX}{uuid.uuid4().hex[:10]}")
     fields = visitor.form_fields("/settings/profile")
     visitor.session.post(
         f"{visitor.edge}/settings/profile",

@@ -203,9 +203,13 @@ def served_by(response: requests.Response) -> str:
 class Visitor:
     """A person using the site through the edge with a requests session (cookies, CSRF)."""
 
-    def __init__(self, edge: str) -> None:
+    def __init__(self, edge: str, load_generator: bool = False) -> None:
+        """`load_generator`: present LOAD_GENERATOR_KEY, past the edge's rate limits (the
+        benchmark's writes, not a person's)."""
         self.edge = edge
         self.session = requests.Session()
+        if load_generator:
+            self.session.headers["X-Load-Generator"] = env_value("LOAD_GENERATOR_KEY")
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.session.get(f"{self.edge}{path}", timeout=10, **kwargs)

@@ -104,7 +104,9 @@ checks: .env ## Django's checks for both projects (migrations, deployment settin
 
 # The platform's tests create a database of their own (pytest-django): they connect as
 # the database's owner, from .env, where the platform's own role may not create one.
-as-owner = -e POSTGRES_USER="$$(sed -n 's/^POSTGRES_USER=//p' .env)" -e POSTGRES_PASSWORD="$$(sed -n 's/^POSTGRES_PASSWORD=//p' .env)"
+# $(call from-env,NAME): NAME's value in .env, as the shell reads it when the recipe runs.
+from-env = $$(sed -n 's/^$(1)=//p' .env)
+as-owner = -e POSTGRES_USER="$(call from-env,POSTGRES_USER)" -e POSTGRES_PASSWORD="$(call from-env,POSTGRES_PASSWORD)"
 
 # The web suite signs members up on the live platform, named webtest_*: their
 # accounts are closed after it, whether it passed or not.
@@ -114,7 +116,7 @@ test-unit: .env ## Unit tests of each service, inside its image, against the rea
 	@echo "== unit tests: the Spark jobs, in the analytics image (Spark in local mode)"
 	$(COMPOSE) --profile analytics run --rm --no-deps $(as-owner) analytics-consumer pytest -q tests/mapreduce/spark
 	@echo "== unit tests: web1"
-	@status=0; $(COMPOSE) run --rm --no-deps -e DEMO_PASSWORD="$$(sed -n 's/^DEMO_PASSWORD=//p' .env)" web1 pytest -q || status=$$?; \
+	@status=0; $(COMPOSE) run --rm --no-deps -e DEMO_PASSWORD="$(call from-env,DEMO_PASSWORD)" web1 pytest -q || status=$$?; \
 	  $(COMPOSE) run --rm --no-deps -T platform1 python manage.py close_accounts --username-prefix webtest_; \
 	  exit $$status
 

@@ -24,6 +24,7 @@ from tests.stack import (
     compose,
     compose_command,
     env_value,
+    haproxy,
     haproxy_status,
     healthy,
     png,
@@ -223,12 +224,6 @@ def wrk(
         },
         busy=(busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]),
     )
-
-
-def haproxy(balancer: str, command: str) -> str:
-    """Send one command to a balancer's runtime API (loopback inside its container)."""
-    script = f'exec 3<>/dev/tcp/127.0.0.1/9999; echo "{command}" >&3; cat <&3'
-    return compose("exec", "-T", balancer, "bash", "-c", script).stdout
 
 
 def set_servers(balancer: str, backend: str, ready: list[str], drained: list[str]) -> None:

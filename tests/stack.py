@@ -171,6 +171,12 @@ def psql(sql: str) -> str:
     ).stdout.strip()
 
 
+def haproxy(balancer: str, command: str) -> str:
+    """Send one command to a balancer's runtime API (loopback inside its container)."""
+    script = f'exec 3<>/dev/tcp/127.0.0.1/9999; echo "{command}" >&3; cat <&3'
+    return compose("exec", "-T", balancer, "bash", "-c", script).stdout
+
+
 def haproxy_rows(csv: str) -> list[dict[str, str]]:
     """The rows of an HAProxy stats page in CSV (`/;csv`), as dicts keyed by its header."""
     lines = csv.lstrip("# ").splitlines()

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from stack import Visitor, compose, env_value
+from stack import Visitor, compose, env_value, haproxy
 
 WRONG = "not the password"
 
@@ -31,14 +31,8 @@ def counters_cleared(*tables: str):
         yield
     finally:
         for table in tables:
-            answer = ask_edge(f"clear table {table}")
+            answer = haproxy("edge-lb", f"clear table {table}")
             assert not answer.strip(), f"HAProxy would not clear {table}: {answer}"
-
-
-def ask_edge(command: str) -> str:
-    """A command to the edge balancer's runtime API (loopback inside its container)."""
-    script = f'exec 3<>/dev/tcp/127.0.0.1/9999; echo "{command}" >&3; cat <&3'
-    return compose("exec", "-T", "edge-lb", "bash", "-c", script).stdout
 
 
 def login_form(visitor: Visitor) -> dict[str, str]:

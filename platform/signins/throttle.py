@@ -25,7 +25,8 @@ FREE_ATTEMPTS = 5
 FIRST_WAIT = 15  # seconds, after the free attempts; doubled by each further failure
 MAX_WAIT = 15 * 60
 
-# Seconds an account with `count` failures must wait after its last one (as wait_after).
+# Seconds an account with `count` failures must wait after its last one (none before
+# FREE_ATTEMPTS: the upsert below only asks once there are that many).
 _WAIT_SQL = f"LEAST({MAX_WAIT}, {FIRST_WAIT} * power(2, GREATEST(f.count - {FREE_ATTEMPTS}, 0)))"
 _ATTEMPT = f"""
     INSERT INTO {LoginFailures._meta.db_table} AS f (user_id, count, last_failed_at)
@@ -38,13 +39,6 @@ _LEFT = f"""
     SELECT ceil(extract(epoch FROM f.last_failed_at + {_WAIT_SQL} * interval '1 second' - now()))
     FROM {LoginFailures._meta.db_table} AS f WHERE f.user_id = %s
 """
-
-
-def wait_after(failures: int) -> int:
-    """Seconds an account must wait after `failures` wrong passwords in a row."""
-    if failures < FREE_ATTEMPTS:
-        return 0
-    return min(MAX_WAIT, FIRST_WAIT * 2 ** (failures - FREE_ATTEMPTS))
 
 
 def attempt(user_id: int) -> None:

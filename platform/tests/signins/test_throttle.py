@@ -47,10 +47,24 @@ def test_once_the_wait_is_over_the_right_password_works_and_clears_the_count(ada
     assert not LoginFailures.objects.filter(pk=ada.pk).exists()
 
 
-def test_each_further_failure_doubles_the_wait_up_to_a_ceiling():
-    waits = [throttle.wait_after(n) for n in range(throttle.FREE_ATTEMPTS, throttle.FREE_ATTEMPTS + 12)]
-    assert waits[:3] == [throttle.FIRST_WAIT, 2 * throttle.FIRST_WAIT, 4 * throttle.FIRST_WAIT]
-    assert waits[-1] == throttle.MAX_WAIT
+def wait_now(ada) -> int:
+    """The wait an attempt on the account is told, right after its latest failure."""
+    with pytest.raises(TooManyAttempts) as refused:
+        members.authenticate(ada.username, "right password")
+    return refused.value.retry_after
+
+
+def test_each_further_failure_doubles_the_wait_up_to_a_ceiling(ada):
+    for _ in range(throttle.FREE_ATTEMPTS):
+        members.authenticate(ada.username, "wrong")
+    waits = [wait_now(ada)]
+    for _ in range(2):  # once the wait is over, one more wrong password
+        LoginFailures.objects.filter(pk=ada.pk).update(last_failed_at=timezone.now() - timedelta(hours=1))
+        assert members.authenticate(ada.username, "wrong") is None
+        waits.append(wait_now(ada))
+    assert waits == [throttle.FIRST_WAIT, 2 * throttle.FIRST_WAIT, 4 * throttle.FIRST_WAIT]
+    LoginFailures.objects.filter(pk=ada.pk).update(count=throttle.FREE_ATTEMPTS + 20)
+    assert wait_now(ada) == throttle.MAX_WAIT
 
 
 def test_the_api_answers_a_waiting_account_429_with_retry_after(api, ada):

@@ -31,7 +31,7 @@ import redis
 from django.conf import settings
 from django.db import connections
 
-from platform_layer.db import PRIMARY
+from platform_layer.db import PRIMARY, caching_allowed
 from platform_layer.dns import resolve
 from platform_layer.metrics import count_cache_lookups
 
@@ -134,20 +134,26 @@ class Cache:
         count_cache_lookups(cache_name, hits=len(found), misses=len(keys) - len(found))
         return found
 
+    # Fills. None while a request is answered without the primary (caching_allowed):
+    # what it read came from a replica that may be a moment behind.
+
     def set(self, key: str, value: Any, ttl: int) -> None:
-        self._call(self.client.set, key, orjson.dumps(value), ex=ttl)
+        if caching_allowed():
+            self._call(self.client.set, key, orjson.dumps(value), ex=ttl)
 
     def add(self, key: str, value: Any, ttl: int) -> None:
         """Set unless the key is there already (SET NX)."""
-        self._call(self.client.set, key, orjson.dumps(value), ex=ttl, nx=True)
+        if caching_allowed():
+            self._call(self.client.set, key, orjson.dumps(value), ex=ttl, nx=True)
 
     def set_if_newer(self, key: str, record: dict, ttl: int) -> None:
         """Write-through / read-through fill of a versioned record."""
-        self._call(self._set_if_newer, keys=[key], args=_versioned(record, ttl))
+        if caching_allowed():
+            self._call(self._set_if_newer, keys=[key], args=_versioned(record, ttl))
 
     def set_many_if_newer(self, records: dict[str, dict], ttl: int) -> None:
         """Fill many versioned records in one round trip (a pipeline)."""
-        if not records:
+        if not records or not caching_allowed():
             return
 
         def fill() -> None:
@@ -211,12 +217,14 @@ def cached_ids(cache_name: str, key: str, fresh: int, compute: Callable[[], list
     for the winner. Locks live in Postgres because the cache may evict anything.
 
     `compute` runs outside any transaction and chooses its database: the primary
-    (`using(PRIMARY)`), or the read pool through the router (news.stories.search).
+    (`using(fresh_alias())`), or the read pool through the router (news.stories.search).
     """
     entry = cache.get(cache_name, key)
     now = time.time()
     if entry is not None and entry["fresh_until"] > now:
         return entry["ids"]
+    if not caching_allowed():  # the primary is down: no lock to take, nothing to fill
+        return entry["ids"] if entry is not None else compute()
     if not cache.available:
         return compute()
     with _try_lock(key) as locked:

@@ -8,8 +8,10 @@
   It never changes while the account lives; a sign-up writes it, closing the account
   replaces it by a tombstone that no slow reader can overwrite (only a new sign-up does).
 
-Every read that fills the cache is made on the primary (`using(PRIMARY)`, or inside
-a transaction there): a record read from a lagging replica would be cached as current.
+Every read that fills the cache is made on the primary (`using(fresh_alias())`, or
+inside a transaction there): a record read from a lagging replica would be cached as
+current. While the primary is down, those reads go to the read pool and fill nothing
+(platform_layer.db).
 """
 
 import re
@@ -23,7 +25,7 @@ from news import avatars, timelines
 from news.cache import cache
 from news.errors import Conflict, NotFound
 from news.models import Avatar, Follow, User
-from platform_layer.db import PRIMARY
+from platform_layer.db import fresh_alias
 from signins import throttle
 
 RECORD_TTL = 3600  # long, since writes go through the cache
@@ -40,7 +42,7 @@ def get_user(user_id: int) -> dict | None:
     key = user_key(user_id)
     record = cache.get("user", key)
     if record is None:
-        user = User.objects.using(PRIMARY).filter(pk=user_id).first()
+        user = User.objects.using(fresh_alias()).filter(pk=user_id).first()
         if user is None:
             return None
         record = user.as_dict()
@@ -55,7 +57,8 @@ def get_users(user_ids: list[int]) -> dict[int, dict]:
     found = {user_id: cached[key] for user_id, key in keys.items() if key in cached}
     missing = [user_id for user_id in keys if user_id not in found]
     if missing:
-        loaded = {user.pk: user.as_dict() for user in User.objects.using(PRIMARY).filter(pk__in=missing)}
+        rows = User.objects.using(fresh_alias()).filter(pk__in=missing)
+        loaded = {user.pk: user.as_dict() for user in rows}
         cache.set_many_if_newer({user_key(pk): record for pk, record in loaded.items()}, RECORD_TTL)
         found.update(loaded)
     return {user_id: record for user_id, record in found.items() if not record.get("deleted")}
@@ -71,9 +74,8 @@ def get_user_by_username(username: str) -> dict | None:
     key = username_key(username)
     user_id = cache.get("username", key)
     if not isinstance(user_id, int):  # a miss, or a closed account's tombstone
-        user_id = (
-            User.objects.using(PRIMARY).filter(username__iexact=username).values_list("pk", flat=True).first()
-        )
+        users = User.objects.using(fresh_alias())
+        user_id = users.filter(username__iexact=username).values_list("pk", flat=True).first()
         if user_id is None:
             return None
         cache.add(key, user_id, RECORD_TTL)  # never over a tombstone

@@ -4,16 +4,16 @@ the raw text of errors. `python manage.py set_operator <username> [--off]` (make
 operator USERNAME=...) grants the flag or takes it back.
 
 Read on the primary and never cached: a flag taken back counts from the next request,
-whatever the replica's lag.
+whatever the replica's lag (while the primary is down, from the read pool).
 """
 
 from news.errors import NotFound
 from news.models import User
-from platform_layer.db import PRIMARY
+from platform_layer.db import fresh_alias
 
 
 def is_operator(user_id: int) -> bool:
-    return User.objects.using(PRIMARY).filter(pk=user_id, is_staff=True, is_active=True).exists()
+    return User.objects.using(fresh_alias()).filter(pk=user_id, is_staff=True, is_active=True).exists()
 
 
 def set_operator(username: str, operator: bool) -> None:

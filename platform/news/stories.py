@@ -8,9 +8,10 @@ Caches, each named for its hit and miss counters (news.cache):
 Lists cache ids only; the records come from `story.<id>` and `user.<id>`
 (news.members), so an edit is visible everywhere at once.
 
-Every read that fills a cache is made on the primary (`using(PRIMARY)`, or inside a
-transaction there): a value read from a lagging replica would be cached as current.
-Other reads of a GET may be served by the replica (platform_layer.db).
+Every read that fills a cache is made on the primary (`using(fresh_alias())`, or inside
+a transaction there): a value read from a lagging replica would be cached as current.
+Other reads of a GET may be served by the replica. While the primary is down, every
+read goes to the read pool and fills nothing (platform_layer.db).
 
 One exception: a search, the costliest read, runs on the read pool. Its generation
 is named by the primary's WAL position after the latest story write, and a search
@@ -34,7 +35,7 @@ from news.cache import cache, cached_ids
 from news.errors import Forbidden, NotFound
 from news.members import get_users
 from news.models import Story, User
-from platform_layer.db import PRIMARY, parse_lsn, read_alias, wal_position
+from platform_layer.db import fresh_alias, parse_lsn, read_alias, wal_position
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ def get_stories(story_ids: list[int]) -> list[dict]:
     records = {story_id: cached[key] for story_id, key in keys.items() if key in cached}
     missing = [story_id for story_id in keys if story_id not in records]
     if missing:
-        loaded = {story.pk: _record(story) for story in Story.objects.using(PRIMARY).filter(pk__in=missing)}
+        rows = Story.objects.using(fresh_alias()).filter(pk__in=missing)
+        loaded = {story.pk: _record(story) for story in rows}
         cache.set_many_if_newer({story_key(pk): record for pk, record in loaded.items()}, RECORD_TTL)
         records.update(loaded)
     # Left out: ids with no row, and tombstones of deleted stories.
@@ -104,7 +106,7 @@ def newest(limit: int, offset: int) -> Page:
     key = f"newest.{cache.generation('story-list')}.{limit}.{offset}"
 
     def compute() -> list[int]:  # built only on a miss: building a queryset costs as much as a hit
-        query = Story.objects.using(PRIMARY).order_by("-created_at", "-id").values_list("pk", flat=True)
+        query = Story.objects.using(fresh_alias()).order_by("-created_at", "-id").values_list("pk", flat=True)
         return list(query[offset : offset + limit + 1])
 
     return _page(cached_ids("newest", key, LIST_FRESH, compute), limit)

@@ -18,18 +18,25 @@ Which queries the replica serves:
   from the replica only once the replica has replayed that far; until then, from
   the primary.
 
-When the read pool fails in the middle of a request (the replica killed), the
-request runs once more with every read on the primary: a GET writes nothing, so
-running it again is safe. The replica is then skipped for a few seconds, while
-HAProxy takes it out of the read pool. When the primary does not answer, the
-request is a 503 with a reason.
+When the read pool fails in the middle of a request (a replica killed), the request
+runs once more with every read on the primary: a GET writes nothing, so running it
+again is safe. The read pool is then skipped for a few seconds, while HAProxy takes
+the replica out of it.
+
+When the primary fails under a GET (killed: until a replica is promoted, the write
+pool has no member), the GET runs once more with every read on the read pool, the
+reads that would fill a cache included (`fresh_alias`); none of them fills it
+(`caching_allowed`), since a replica may be a moment behind. For a few seconds after,
+this process's GETs start that way, without trying the primary first. A write that
+finds no primary, or a GET that finds no database at all, is a 503 with a reason
+and a Retry-After.
 """
 
 import contextlib
 import logging
 import re
-import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -48,6 +55,10 @@ WRITTEN_HEADER = "X-Written-LSN"
 READ_AFTER_HEADER = "X-Read-After-LSN"
 # After the read pool failed, how long this process reads from the primary only.
 COOLDOWN_SECONDS = 5.0
+# After the primary failed under a GET, how long this process's GETs read the read pool only.
+PRIMARY_COOLDOWN_SECONDS = 2.0
+# What a 503 asks the caller to wait before trying again: a failover takes seconds.
+RETRY_AFTER_SECONDS = 3
 
 # A WAL position as Postgres prints it, e.g. 16/B374D848 (the web tier's
 # web.platform_client.LSN is the same pattern).
@@ -64,52 +75,64 @@ def has_replica() -> bool:
     return REPLICA in settings.DATABASES
 
 
-class _ReadPoolState:
-    """What this process knows of the read pool: how far the replica has replayed
-    (only grows), and until when to leave it alone after a failure."""
+class _Cooldown:
+    """Until when this process leaves a pool alone, after it failed under a request."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.replayed = 0
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.skip_until = 0.0
 
     def failed(self) -> None:
-        with self._lock:
-            self.skip_until = time.monotonic() + COOLDOWN_SECONDS
+        self.skip_until = time.monotonic() + self.seconds
 
     def usable(self) -> bool:
         return time.monotonic() >= self.skip_until
 
-    def has_replayed(self, position: int) -> bool:
-        """Whether the read pool can already see everything up to `position`."""
-        if position <= self.replayed:
-            return True
-        with connections[REPLICA].cursor() as cursor:
-            # NULL when the read pool is served by the primary (its backup): all there.
-            cursor.execute("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END")
-            (replayed,) = cursor.fetchone()
-        if replayed is None:
-            return True
-        with self._lock:
-            self.replayed = max(self.replayed, parse_lsn(replayed) or 0)
-            return position <= self.replayed
+
+read_pool = _Cooldown(COOLDOWN_SECONDS)
+primary = _Cooldown(PRIMARY_COOLDOWN_SECONDS)
 
 
-read_pool = _ReadPoolState()
+# A read pool connection -> how far the replica it reached has replayed (only grows).
+_replayed: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+
+
+def has_replayed(position: int) -> bool:
+    """Whether this thread's read pool connection can already see everything up to
+    `position`. The read pool balances connections over the replicas, and each has
+    replayed as far as it has: what one replica showed says nothing of another, so
+    the position seen is kept with the connection it was seen on."""
+    replica = connections[REPLICA]
+    if replica.connection is not None and position <= _replayed.get(replica.connection, 0):
+        return True
+    with replica.cursor() as cursor:
+        # NULL when the read pool is served by the primary (its backup): all there.
+        cursor.execute("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END")
+        (replayed,) = cursor.fetchone()
+    if replayed is None:
+        return True
+    _replayed[replica.connection] = parse_lsn(replayed) or 0
+    return position <= _replayed[replica.connection]
 
 
 @dataclass
 class _Reads:
     """The read policy of the request being served."""
 
+    safe: bool  # a GET or a HEAD: it writes nothing
     replica_allowed: bool
     read_after: int | None = None
     decided: bool | None = None  # whether this request reads the replica, once asked
     used_replica: bool = False
+    # Answered without the primary: every read on the read pool, and no cache filled.
+    without_primary: bool = False
 
     def use_replica(self, after: int | None = None) -> bool:
         """Whether a read goes to the read pool; `after`: a WAL position this read must
         see besides the request's own (a write the caller knows of)."""
+        if self.without_primary:
+            self.used_replica = True
+            return True
         if not self.replica_allowed or not read_pool.usable():
             return False
         if connections[PRIMARY].in_atomic_block:
@@ -125,7 +148,7 @@ class _Reads:
         if position is None:
             return True
         try:
-            return read_pool.has_replayed(position)
+            return has_replayed(position)
         except DatabaseError as exc:
             log.warning("read pool unavailable (%s); reading from the primary", exc)
             read_pool.failed()
@@ -140,6 +163,23 @@ def read_alias(after: int | None = None) -> str:
     `after`, to the read pool only once the replica has replayed that WAL position."""
     reads = _reads.get()
     return REPLICA if reads is not None and reads.use_replica(after) else PRIMARY
+
+
+def _without_primary() -> bool:
+    reads = _reads.get()
+    return reads is not None and reads.without_primary
+
+
+def fresh_alias() -> str:
+    """Where a read that fills a shared cache goes: the primary, whose data is current;
+    while a GET is answered without the primary, the read pool (and nothing is cached)."""
+    return REPLICA if _without_primary() else PRIMARY
+
+
+def caching_allowed() -> bool:
+    """Whether what this request read may fill a shared cache: not while it reads a
+    replica in the primary's place, which may be a moment behind."""
+    return not _without_primary()
 
 
 def wal_position() -> str:
@@ -170,9 +210,14 @@ class ReadPoolRouter:
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+def _close(alias: str) -> None:
+    with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
+        connections[alias].close()
+
+
 class ReadPoolMiddleware:
     """Sets each request's read policy, stamps writes with their WAL position, and
-    answers a GET from the primary when the read pool failed under it."""
+    answers a GET from the other pool when one failed under it."""
 
     SAFE_METHODS = ("GET", "HEAD")
 
@@ -189,7 +234,9 @@ class ReadPoolMiddleware:
             if read_after is None:
                 message = f"{READ_AFTER_HEADER} must be a WAL position such as 0/16B3748."
                 return JsonResponse({"detail": message}, status=400)
-        token = _reads.set(_Reads(replica_allowed=safe, read_after=read_after))
+        # For a moment after the primary failed under a GET, GETs start without it.
+        reads = _Reads(safe, safe, read_after, without_primary=safe and not primary.usable())
+        token = _reads.set(reads)
         try:
             response = self.get_response(request)
         finally:
@@ -202,26 +249,47 @@ class ReadPoolMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         reads = _reads.get()
-        if reads is not None and reads.used_replica:
-            log.warning(
-                "read pool failed during %s %s (%s); answering from the primary",
-                request.method,
-                request.path,
-                exception,
-            )
-            read_pool.failed()
-            with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
-                connections[REPLICA].close()
-            reads.replica_allowed = False
+        # A GET writes nothing, so running it again is safe: first without the read pool
+        # if it used it, then without the primary.
+        for fallback in (self._without_read_pool, self._without_primary):
+            if reads is None or not fallback(reads):
+                continue
+            log.warning("%s during %s %s (%s)", fallback.__doc__, request.method, request.path, exception)
             match = request.resolver_match
+            if match is None:
+                break
             try:
-                if match is not None:
-                    return match.func(request, *match.args, **match.kwargs)
+                return match.func(request, *match.args, **match.kwargs)
             except (OperationalError, InterfaceError) as again:
                 exception = again
-        # The primary does not answer (down, restarting): a reason and a 503, not a 500.
+        # No database answers a GET, or no primary a write (down, or a failover under way).
         log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
-        return JsonResponse({"detail": "The database is unavailable; try again in a moment."}, status=503)
+        response = JsonResponse(
+            {"detail": "The database is unavailable (a failover takes a few seconds); try again shortly."},
+            status=503,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @staticmethod
+    def _without_read_pool(reads: _Reads) -> bool:
+        """the read pool failed; answering from the primary"""
+        if not reads.used_replica or reads.without_primary:
+            return False
+        read_pool.failed()
+        _close(REPLICA)
+        reads.replica_allowed = False
+        return True
+
+    @staticmethod
+    def _without_primary(reads: _Reads) -> bool:
+        """the primary failed; answering from the read pool"""
+        if not reads.safe or reads.without_primary:
+            return False
+        primary.failed()
+        _close(PRIMARY)
+        reads.without_primary = True
+        return True
 
     @staticmethod
     def _stamp(response: HttpResponse) -> None:

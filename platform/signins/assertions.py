@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from news.cache import cache
-from platform_layer.db import PRIMARY
+from platform_layer.db import fresh_alias
 from signins.models import SignIn
 
 HEADER = "X-Member-Assertion"
@@ -68,7 +68,7 @@ def member_id(assertion: str) -> int | None:
     if active is None:
         # The primary: a sign-in made a moment ago may not be on the replica yet.
         active = (
-            SignIn.objects.using(PRIMARY)
+            SignIn.objects.using(fresh_alias())
             .filter(pk=sign_in_id, user_id=user_id, revoked_at__isnull=True)
             .exists()
         )

@@ -26,6 +26,9 @@ from web.platform_client import (
 
 log = logging.getLogger(__name__)
 
+# A 503's Retry-After when the platform named none (haproxy/edge.cfg's is the same).
+RETRY_AFTER_SECONDS = 5
+
 
 class BadRequest(Exception):
     """The request's parameters are wrong: a 400 that says why."""
@@ -56,9 +59,11 @@ class ErrorPages:
             return error_page(request, 400, exc.title, exc.message)
         if isinstance(exc, PlatformUnavailable):
             log.warning("platform unavailable: %s", exc)
-            return error_page(
-                request, 503, "Platform unavailable", "The platform layer did not answer. Try again shortly."
-            )
+            message = exc.detail or "The platform layer did not answer. Try again shortly."
+            page = error_page(request, 503, "Platform unavailable", message)
+            # When to try again: what the platform asked for, else as the edge's own 503 says.
+            page["Retry-After"] = str(exc.retry_after or RETRY_AFTER_SECONDS)
+            return page
         if isinstance(exc, NotFound):
             return error_page(request, 404, "Not found", exc.detail)
         if isinstance(exc, NotAuthenticated):

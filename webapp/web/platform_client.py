@@ -21,6 +21,7 @@ cookie (web.middleware.platform_calls), and every call made for them sends it ba
 has that write.
 """
 
+import contextlib
 import hashlib
 import re
 import threading
@@ -63,7 +64,14 @@ class Acting(Protocol):
 
 
 class PlatformUnavailable(Exception):
-    """The platform pool could not answer; pages show a 503 rather than a crash."""
+    """The platform pool could not answer; pages show a 503 rather than a crash. When
+    the platform itself said why (its database is failing over), `detail` is its
+    reason, fit to show, and `retry_after` the seconds it asked callers to wait."""
+
+    def __init__(self, message: str, detail: str = "", retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.retry_after = retry_after
 
 
 class PlatformError(Exception):
@@ -228,7 +236,7 @@ class PlatformClient:
         if response.status in (*_INVALID, *_REFUSALS):
             self._refuse(response)
         if response.status >= 400:
-            raise PlatformUnavailable(f"{method} {path}: HTTP {response.status}")
+            raise self._unavailable(f"{method} {path}", response)
         return response
 
     def _send_again_if_lost(
@@ -246,6 +254,17 @@ class PlatformClient:
                 if not waits or response.status not in UNKNOWN_OUTCOME:
                     return response
             time.sleep(waits.pop(0))
+
+    @staticmethod
+    def _unavailable(call: str, response: urllib3.BaseHTTPResponse) -> PlatformUnavailable:
+        """The platform's own 503 says why and when to try again; a balancer's, nothing."""
+        detail, retry_after = "", None
+        if response.status == 503 and response.headers.get("Content-Type", "").startswith("application/json"):
+            with contextlib.suppress(ValueError, AttributeError):
+                detail = str(orjson.loads(response.data).get("detail") or "")
+            with contextlib.suppress(ValueError):
+                retry_after = int(response.headers.get("Retry-After", ""))
+        return PlatformUnavailable(f"{call}: HTTP {response.status}", detail, retry_after)
 
     @staticmethod
     def _refuse(response: urllib3.BaseHTTPResponse) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.db import OperationalError, connections, transaction
 
 from news import members, stories
+from news.cache import cache
 from news.models import Story
 from platform_layer import db
 
@@ -19,7 +20,7 @@ def reads():
     """Serve a GET's reads: the policy ReadPoolMiddleware sets for one."""
 
     def start(read_after: int | None = None) -> db._Reads:
-        policy = db._Reads(replica_allowed=True, read_after=read_after)
+        policy = db._Reads(safe=True, replica_allowed=True, read_after=read_after)
         tokens.append(db._reads.set(policy))
         return policy
 
@@ -30,8 +31,9 @@ def reads():
 
 
 @pytest.fixture(autouse=True)
-def fresh_read_pool(monkeypatch):
-    monkeypatch.setattr(db, "read_pool", db._ReadPoolState())
+def fresh_pools(monkeypatch):
+    monkeypatch.setattr(db, "read_pool", db._Cooldown(db.COOLDOWN_SECONDS))
+    monkeypatch.setattr(db, "primary", db._Cooldown(db.PRIMARY_COOLDOWN_SECONDS))
 
 
 def route() -> str:
@@ -87,7 +89,7 @@ def test_after_a_read_pool_failure_reads_go_to_the_primary_for_a_while(reads, mo
 @pytest.mark.django_db(transaction=True)  # no test transaction around it
 def test_a_write_not_yet_replayed_sends_the_reads_to_the_primary(reads, monkeypatch):
     """The replica says how far it has replayed; a later write is read on the primary."""
-    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position <= 100)
+    monkeypatch.setattr(db, "has_replayed", lambda position: position <= 100)
     reads(read_after=101)
     assert route() == db.PRIMARY
     reads(read_after=100)
@@ -98,38 +100,41 @@ def test_a_write_not_yet_replayed_sends_the_reads_to_the_primary(reads, monkeypa
 def test_a_read_that_must_see_a_later_write_goes_to_the_primary_until_it_is_replayed(reads, monkeypatch):
     """A search must see the latest story write (news.stories.search); the request's
     other reads are not held back by it."""
-    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position <= 100)
+    monkeypatch.setattr(db, "has_replayed", lambda position: position <= 100)
     reads()
     assert db.read_alias(after=101) == db.PRIMARY
     assert db.read_alias(after=100) == db.REPLICA
     assert route() == db.REPLICA
 
 
-@pytest.mark.django_db(transaction=True)  # no test transaction around it
-def test_a_write_already_seen_replayed_needs_no_question_to_the_replica(reads, monkeypatch):
-    db.read_pool.replayed = 500
-
-    def no_query(*args, **kwargs):
-        raise AssertionError("asked the replica")
-
-    monkeypatch.setattr(connections[db.REPLICA], "cursor", no_query)
-    reads(read_after=499)
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_a_position_seen_replayed_needs_no_question_on_the_same_connection(reads, monkeypatch):
+    """Asked once on a connection, the replica it reached is not asked again for an
+    earlier position; a new connection (perhaps to another replica) is asked again."""
+    assert db.has_replayed(db.parse_lsn("0/1"))
+    asked = []
+    cursor = connections[db.REPLICA].cursor
+    monkeypatch.setattr(connections[db.REPLICA], "cursor", lambda: asked.append(1) or cursor())
+    reads(read_after=db.parse_lsn("0/1"))
     assert route() == db.REPLICA
+    assert asked == []
+    connections[db.REPLICA].close()
+    assert db.has_replayed(db.parse_lsn("0/1"))
+    assert asked == [1]
 
 
 @pytest.mark.django_db(databases=["default", "replica"])
 def test_the_replica_says_how_far_it_has_replayed():
     """Through the real read pool: the primary's current position is replayed within
     moments; a position far ahead is not."""
-    assert not db.read_pool.has_replayed(db.parse_lsn("FFFFFFFF/0"))
+    assert not db.has_replayed(db.parse_lsn("FFFFFFFF/0"))
     with connections[db.PRIMARY].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
         now = db.parse_lsn(cursor.fetchone()[0])
     deadline = time.monotonic() + 10
-    while not db.read_pool.has_replayed(now):
+    while not db.has_replayed(now):
         assert time.monotonic() < deadline, "the replica did not replay the primary's position in 10 s"
         time.sleep(0.05)
-    assert db.read_pool.replayed >= now
 
 
 @pytest.mark.django_db
@@ -212,7 +217,7 @@ def test_a_write_is_never_run_twice_and_a_dead_database_is_a_503(api, monkeypatc
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_get_failing_on_both_pools_is_a_503(api, monkeypatch):
+def test_a_get_failing_on_both_pools_is_a_503_with_a_retry_after(api, monkeypatch):
     routes = []
 
     def newest(limit: int, offset: int):
@@ -221,5 +226,39 @@ def test_a_get_failing_on_both_pools_is_a_503(api, monkeypatch):
 
     monkeypatch.setattr(stories, "newest", newest)
     response = api.get("/api/v1/stories")
-    assert routes == [db.REPLICA, db.PRIMARY]
+    assert routes == [db.REPLICA, db.PRIMARY, db.REPLICA]
     assert response.status_code == 503
+    assert response["Retry-After"] == str(db.RETRY_AFTER_SECONDS)
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_a_get_whose_primary_fails_is_answered_from_the_read_pool_and_fills_no_cache(api, monkeypatch):
+    """The primary dies under a GET (until a replica is promoted, the write pool has no
+    member): the GET runs again with every read on the read pool, those that would
+    fill a cache included, and fills none; for a moment, the next GETs start there."""
+    seen = []
+
+    def newest(limit: int, offset: int):
+        seen.append((db.fresh_alias(), db.caching_allowed()))
+        if seen[-1][0] == db.PRIMARY:
+            raise OperationalError("server closed the connection unexpectedly")
+        return [], False
+
+    monkeypatch.setattr(stories, "newest", newest)
+    assert api.get("/api/v1/stories").status_code == 200
+    assert seen == [(db.PRIMARY, True), (db.REPLICA, False)]
+    assert not db.primary.usable()
+    assert api.get("/api/v1/stories").status_code == 200
+    assert seen[2:] == [(db.REPLICA, False)]
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_nothing_read_without_the_primary_reaches_the_cache(reads):
+    """A record read from a replica in the primary's place is served, not cached."""
+    reads().without_primary = True
+    key = f"test.{time.monotonic_ns()}"
+    cache.set(key, {"id": 1}, 60)
+    cache.set_if_newer(key, {"id": 1, "version": 1}, 60)
+    cache.add(key, 1, 60)
+    cache.set_many_if_newer({key: {"id": 1, "version": 1}}, 60)
+    assert cache.client.get(key) is None

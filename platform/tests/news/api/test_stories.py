@@ -120,8 +120,8 @@ def test_a_search_reads_the_primary_until_the_replica_has_the_latest_story(api, 
     generation = db.parse_lsn(cache.generation("search"))
     assert generation is not None and generation <= db.parse_lsn(posted.headers[db.WRITTEN_HEADER])
 
-    monkeypatch.setattr(db, "read_pool", db._ReadPoolState())
-    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position < generation)
+    monkeypatch.setattr(db, "read_pool", db._Cooldown(db.COOLDOWN_SECONDS))
+    monkeypatch.setattr(db, "has_replayed", lambda position: position < generation)
     assert searched_on(api, "zanzibar") == ([posted.json()["id"]], {PRIMARY})
-    monkeypatch.setattr(db._ReadPoolState, "has_replayed", lambda self, position: position <= generation)
+    monkeypatch.setattr(db, "has_replayed", lambda position: position <= generation)
     assert searched_on(api, "dawn")[1] == {REPLICA}

@@ -24,6 +24,7 @@ import logging
 import os
 import random
 import re
+import time
 import uuid
 
 from locust import FastHttpUser, HttpUser, between, events, task
@@ -35,8 +36,11 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 WRITE_KEY = re.compile(r'name="write_key" value="([^"]+)"')
 # Demo members the load's members follow (the demo world has user1 .. user10000).
 MEMBERS = range(2000, 3000)
-# How often a member sends a form again when its answer was lost.
-SENDS = 3
+# How long a member keeps sending a form again while its answer is lost or refused
+# for now (503): longer than a database failover (README: Failover). Between sends,
+# the member waits what the site's Retry-After says (else a second), as a person
+# reading "try again in a few seconds" would.
+RESEND_WITHIN = 60
 # The crowd comes from one address: its key lets it past the edge's per-address rate
 # limits (haproxy/edge.cfg), which one person's browser stays within.
 LOAD_GENERATOR = {"X-Load-Generator": os.environ.get("LOAD_GENERATOR_KEY", "")}
@@ -84,6 +88,14 @@ def _(environment, **kwargs) -> None:
     if environment.parsed_options.writes_file:
         with open(environment.parsed_options.writes_file, "w") as file:
             json.dump({"run": RUN, **writes}, file)
+
+
+def retry_after(response) -> float:
+    """The seconds a refusal asks the client to wait (Retry-After), else one."""
+    try:
+        return min(float(response.headers.get("Retry-After") or 1), 10)
+    except ValueError:
+        return 1
 
 
 def form_fields(page: str) -> dict[str, str] | None:
@@ -147,14 +159,16 @@ class Member(HttpUser):
         key, while the answer is lost. True once the site acknowledged it."""
         if fields is None:
             return False  # the page with the form failed, and Locust counted it
-        for attempt in range(SENDS):
+        deadline = time.monotonic() + RESEND_WITHIN
+        while True:
             with self.client.post(path, {**fields, **data}, name=name or path, catch_response=True) as r:
-                if r.status_code in LOST and attempt < SENDS - 1:
+                wait = retry_after(r)
+                if r.status_code in LOST and time.monotonic() + wait < deadline:
                     r.success()  # not a failure yet: the same form goes again
                     writes["resent"] += 1
-                    continue
-                return r.ok  # Locust counts anything else as it is
-        return False
+                else:
+                    return r.ok  # Locust counts anything else as it is
+            time.sleep(wait)
 
     @task(3)
     def post_story(self) -> None:

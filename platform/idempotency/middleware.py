@@ -24,6 +24,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from idempotency.models import KeptAnswer
+from platform_layer import db
 from signins.assertions import HEADER as ASSERTION_HEADER
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class IdempotencyMiddleware:
                 return response
         except DatabaseError as exc:
             log.error("database unavailable for a keyed %s %s: %s", request.method, request.path, exc)
-            return JsonResponse({"detail": "The database is unavailable; try again in a moment."}, status=503)
+            return db.unavailable()
 
     @staticmethod
     def _claim(caller: str, key: str, asked: str) -> KeptAnswer:

@@ -210,6 +210,14 @@ class ReadPoolRouter:
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+def unavailable() -> JsonResponse:
+    """The answer when no database can serve a request: a 503 that says when to try again."""
+    message = "The database is unavailable (a failover takes seconds); try again shortly."
+    response = JsonResponse({"detail": message}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _close(alias: str) -> None:
     with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
         connections[alias].close()
@@ -264,12 +272,7 @@ class ReadPoolMiddleware:
                 exception = again
         # No database answers a GET, or no primary a write (down, or a failover under way).
         log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
-        response = JsonResponse(
-            {"detail": "The database is unavailable (a failover takes a few seconds); try again shortly."},
-            status=503,
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return unavailable()
 
     @staticmethod
     def _without_read_pool(reads: _Reads) -> bool:

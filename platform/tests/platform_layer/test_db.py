@@ -214,6 +214,7 @@ def test_a_write_is_never_run_twice_and_a_dead_database_is_a_503(api, monkeypatc
     assert calls == [db.PRIMARY]
     assert response.status_code == 503
     assert "database is unavailable" in response.json()["detail"]
+    assert response["Retry-After"] == str(db.RETRY_AFTER_SECONDS)
 
 
 @pytest.mark.django_db(transaction=True)

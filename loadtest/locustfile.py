@@ -53,6 +53,9 @@ writes: dict = {
     "sent": [],  # every story a member began to post (the run may stop before its answer)
     "posted": [],  # ...and those the site acknowledged
     "resent": 0,  # forms sent again because their answer was lost
+    # When a form was refused for now (503), and the Retry-After it named: a failover's
+    # window, as the members saw it.
+    "refused": [],
     # Each member clicks a story once: the platform counts a reader's clicks on a story
     # once per window (CLICK_DEDUP_SECONDS, longer than a run), so each of these counts.
     "clicks_sent": 0,
@@ -163,6 +166,8 @@ class Member(HttpUser):
         while True:
             with self.client.post(path, {**fields, **data}, name=name or path, catch_response=True) as r:
                 wait = retry_after(r)
+                if r.status_code == 503:
+                    writes["refused"].append([time.time(), r.headers.get("Retry-After")])
                 if r.status_code in LOST and time.monotonic() + wait < deadline:
                     r.success()  # not a failure yet: the same form goes again
                     writes["resent"] += 1

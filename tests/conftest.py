@@ -22,6 +22,17 @@ def stack() -> None:
     compose("up", "--no-build", "--detach", "--wait", "--wait-timeout", "600", timeout=900)
 
 
+@pytest.fixture
+def load_accounts_closed():
+    """The members of a Locust load (loadtest_...) and all they wrote go after the test
+    (load.py: the load and what it counts)."""
+    yield
+    compose(
+        "run", "--rm", "--no-deps", "-T", "platform1",
+        "python", "manage.py", "close_accounts", "--username-prefix", "loadtest_",
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def edge(stack) -> str:
     return f"http://{published('edge-lb', 8080)}"

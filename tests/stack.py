@@ -158,12 +158,41 @@ def published(service: str, port: int) -> str:
     return f"{'127.0.0.1' if host in ('0.0.0.0', '::', '[::]') else host}:{host_port}"
 
 
-def psql(sql: str) -> str:
-    """Run one SQL statement in the stack's Postgres and return its unaligned output."""
+# The Postgres cluster's members (docker-compose.yml), one of them the primary.
+POSTGRES_MEMBERS = ("postgres1", "postgres2", "postgres3")
+PATRONICTL = ("patronictl", "--config-file", "/etc/patroni/patroni.yml")
+
+
+def postgres_members() -> dict[str, dict[str, Any]]:
+    """Member name -> Patroni's view of it (Role: Leader, Quorum Standby...; State;
+    TL: timeline; Lag in MB), asked of the first member that answers."""
+    for member in POSTGRES_MEMBERS:
+        listed = compose("exec", "-T", member, *PATRONICTL, "list", "--format", "json", check=False)
+        if listed.returncode == 0:
+            return {row["Member"]: row for row in json.loads(listed.stdout)}
+    raise AssertionError("no Postgres member answers patronictl")
+
+
+def primary() -> str:
+    """The member that is the primary now (Patroni's leader)."""
+    leaders = [name for name, row in postgres_members().items() if row["Role"] == "Leader"]
+    assert len(leaders) == 1, f"not one leader: {leaders}"
+    return leaders[0]
+
+
+def replicas() -> list[str]:
+    """The members streaming from the primary now."""
+    members = postgres_members().items()
+    return sorted(name for name, row in members if row["Role"] != "Leader" and row["State"] == "streaming")
+
+
+def psql(sql: str, member: str | None = None) -> str:
+    """Run one SQL statement on a Postgres member (the primary unless named), as the
+    database's owner, and return its unaligned output."""
     return compose(
         "exec",
         "-T",
-        "postgres",
+        member or primary(),
         "sh",
         "-c",
         'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"',

@@ -10,7 +10,10 @@ unique in Postgres). A key reused for a different request is refused (422); an
 answer that is a server error is not kept, so a retry runs again. Keys are kept a
 day (the `expire-answers` job).
 
-Only writes (POST, PUT, PATCH, DELETE) use keys; without one, a write runs as ever.
+Only writes (POST, PUT, PATCH, DELETE) use keys; without one, a write runs as ever. A
+write that changes no row (platform_layer.db.rowless: a click) keeps no answer: what
+it sends beyond Postgres carries an id made from its key (`write_id`), which makes a
+retry of it count once.
 https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
 """
 
@@ -66,7 +69,7 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get(HEADER)
-        if request.method not in WRITES or key is None:
+        if request.method not in WRITES or key is None or db.rowless(request):
             return self.get_response(request)
         if not KEY.fullmatch(key):
             message = f"{HEADER} must be 1 to 100 letters, digits or the characters . _ : -"

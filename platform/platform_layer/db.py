@@ -218,6 +218,14 @@ def unavailable() -> JsonResponse:
     return response
 
 
+_ROWLESS_WRITES = re.compile("|".join(settings.ROWLESS_WRITES) or "(?!)")
+
+
+def rowless(request: HttpRequest) -> bool:
+    """Whether the request is one of the writes that change no row (ROWLESS_WRITES)."""
+    return bool(_ROWLESS_WRITES.fullmatch(request.path))
+
+
 def _close(alias: str) -> None:
     with contextlib.suppress(DatabaseError):  # it is broken: that is why it is closed
         connections[alias].close()
@@ -235,7 +243,7 @@ class ReadPoolMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not has_replica():
             return self.get_response(request)
-        safe = request.method in self.SAFE_METHODS
+        safe = request.method in self.SAFE_METHODS or rowless(request)
         read_after = None
         if safe and READ_AFTER_HEADER in request.headers:
             read_after = parse_lsn(request.headers[READ_AFTER_HEADER])

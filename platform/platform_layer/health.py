@@ -84,14 +84,14 @@ def _postgres() -> dict[str, Any]:
         # paused. The read pool reports the lag in time, measured on the replica.)
         cursor.execute(
             """
-            SELECT application_name, state, replay_lsn::text,
+            SELECT application_name, state, sync_state, replay_lsn::text,
                    pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint
             FROM pg_stat_replication ORDER BY application_name
             """
         )
         replicas = [
-            {"name": name, "state": state, "replayed": replayed, "behind_bytes": behind}
-            for name, state, replayed, behind in cursor.fetchall()
+            {"name": name, "state": state, "sync_state": sync, "replayed": replayed, "behind_bytes": behind}
+            for name, state, sync, replayed, behind in cursor.fetchall()
         ]
     return {"version": version, "wal_position": position, "replicas": replicas}
 
@@ -111,7 +111,7 @@ def _read_pool() -> dict[str, Any]:
         )
         standby, replayed, paused, lag = cursor.fetchone()
     if not standby:
-        return {"served_by": "primary", "note": "the replica is out of the pool; reads go to the primary"}
+        return {"served_by": "primary", "note": "no replica is in the pool; reads go to the primary"}
     # replay_lag_ms: 0 when the replica has replayed all the WAL it received; otherwise
     # how long ago the newest transaction it shows committed on the primary.
     return {"served_by": "replica", "replayed": replayed, "replay_paused": paused, "replay_lag_ms": lag}

@@ -41,6 +41,9 @@ class Check(Schema):
 class ReplicaOut(Schema):
     # (null while the replica connects, or for a role that may not read statistics)
     state: str | None = None
+    sync_state: str | None = Field(
+        None, description="quorum: a commit waits for one such replica to have it on disk; async: it does not"
+    )
     behind_bytes: int | None = None
 
 
@@ -51,7 +54,7 @@ class PostgresOut(Check):
 
 
 class ReadPoolOut(Check):
-    served_by: str | None = Field(None, description="replica; primary while the replica is out of the pool")
+    served_by: str | None = Field(None, description="replica; primary while no replica is in the pool")
     note: str | None = None
     replay_paused: bool | None = None
     replay_lag_ms: int | None = None

@@ -9,6 +9,7 @@ import time
 import pytest
 from django.db import OperationalError, connections, transaction
 
+from idempotency.models import KeptAnswer
 from news import members, stories
 from news.cache import cache
 from news.models import Story
@@ -263,3 +264,31 @@ def test_nothing_read_without_the_primary_reaches_the_cache(reads):
     cache.add(key, 1, 60)
     cache.set_many_if_newer({key: {"id": 1, "version": 1}}, 60)
     assert cache.client.get(key) is None
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_a_click_changes_no_row_so_it_reads_as_a_get_and_keeps_no_answer(api, monkeypatch):
+    """A click through is a write of an event, not of a row (ROWLESS_WRITES): its reads
+    go to the read pool, it is answered without the primary when the primary fails, and
+    no answer is kept for its key in Postgres (the event's id, made from it, is enough)."""
+    author = members.create_user("clicked_author", "pw-123456", "C")
+    story = stories.create_story(author["id"], "Clicked through", "https://example.com/through", "")
+    seen = []
+    record = stories.record_click
+
+    def record_click(*args, **kwargs):
+        seen.append(route())
+        if seen[-1] == db.PRIMARY or len(seen) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(stories, "record_click", record_click)
+    response = api.post(
+        f"/api/v1/stories/{story['id']}/clicks", {"referrer_domain": "", "visitor": ""}, "application/json",
+        HTTP_IDEMPOTENCY_KEY="click-1",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert response.json()["url"] == "https://example.com/through"
+    assert seen == [db.REPLICA, db.PRIMARY, db.REPLICA]
+    assert not KeptAnswer.objects.exists()
+    assert db.WRITTEN_HEADER not in response.headers

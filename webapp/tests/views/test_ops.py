@@ -187,7 +187,15 @@ def test_an_operator_sees_every_detail(member, login, monkeypatch):
         **status["dependencies"]["postgres"],
         "version": "17.5 (Debian 17.5-1)",
         "wal_position": "0/3A00F1C8",
-        "replicas": [{"name": "replica1", "state": "streaming", "replayed": "0/3A00F1C8", "behind_bytes": 0}],
+        "replicas": [
+            {
+                "name": "postgres2",
+                "state": "streaming",
+                "sync_state": "quorum",
+                "replayed": "0/3A00F1C8",
+                "behind_bytes": 0,
+            }
+        ],
     }
     redis = {
         "ok": False,
@@ -206,7 +214,8 @@ def test_an_operator_sees_every_detail(member, login, monkeypatch):
     assert asked_for == [member["id"]], "asked for the logged-in member"
     assert 'data-testid="status-view" data-detail="true"' in html
     assert "PostgreSQL 17.5 (Debian 17.5-1) (primary), WAL at <code>0/3A00F1C8</code>" in html
-    assert "replica <code>replica1</code>" in html
+    assert "replica <code>postgres2</code>" in html
+    assert "streaming (quorum)" in html
     assert (
         'data-testid="dependency-error-message">ConnectionError: Error 111 connecting to redis:6379.<' in html
     )

@@ -77,7 +77,9 @@ def test_anyone_sees_states_and_figures_but_no_version_position_address_or_raw_e
     }
     assert deps["redis"]["error"] == "unreachable"
     assert all(isinstance(dep["latency_ms"], float) for dep in deps.values())
-    assert [set(replica) for replica in deps["postgres"]["replicas"]] == [{"state", "behind_bytes"}]
+    replicas = deps["postgres"]["replicas"]
+    assert [set(replica) for replica in replicas] == [{"state", "sync_state", "behind_bytes"}] * 2
+    assert {replica["sync_state"] for replica in replicas} == {"quorum"}
     assert deps["postgres_read_pool"]["served_by"] == "replica"
     assert isinstance(deps["postgres_read_pool"]["replay_lag_ms"], int)
     assert click_history(body)["last_run"]["status"] == "failed"
@@ -87,7 +89,8 @@ def test_anyone_sees_states_and_figures_but_no_version_position_address_or_raw_e
     assert all("error_message" not in dep for dep in deps.values())
     assert "error" not in click_history(body)["last_run"]
     text = response.content.decode()
-    for secret in (postgres_version(), "replica1", "Connection refused", "127.0.0.1", "spark-master"):
+    secrets = (postgres_version(), "postgres2", "Connection refused", "127.0.0.1", "spark-master")
+    for secret in secrets:
         assert secret not in text, secret
     assert not re.search(r"\b[0-9A-F]{1,8}/[0-9A-F]{1,8}\b", text), "a WAL position"
 
@@ -112,7 +115,8 @@ def test_an_operator_sees_every_detail(api, operator, dead_cache, failed_run):
     deps = body["dependencies"]
     assert deps["postgres"]["version"] == postgres_version()
     assert "/" in deps["postgres"]["wal_position"]
-    assert [replica["name"] for replica in deps["postgres"]["replicas"]] == ["replica1"]
+    names = [replica["name"] for replica in deps["postgres"]["replicas"]]
+    assert len(names) == 2 and set(names) < {"postgres1", "postgres2", "postgres3"}
     assert "/" in deps["postgres_read_pool"]["replayed"]
     assert deps["redis"]["error"] == "unreachable"
     assert "Connection refused" in deps["redis"]["error_message"]

@@ -152,6 +152,10 @@ DRILLS = [
         "make kill NODE=postgres-replica", "The read pool moves to the primary (backup). Back: make start."
     ),
     Drill(
+        "make kill NODE=rabbitmq2",
+        "RabbitMQ shows 2 of 3 nodes up; the queues it led move to the others; nothing is lost.",
+    ),
+    Drill(
         "make kill NODE=redis",
         "The cache turns down; pages still load, from Postgres, slower. Back: make start.",
     ),

@@ -184,7 +184,7 @@ profile: .env ## Profile a Python container under whatever load it has: make pro
 	@echo "Profile: reports/profile-$(NODE).$(profile-ext)"
 
 # Failure drills (README: Break it and watch). NODE is a service name: web2, platform1,
-# postgres-replica, redis, rabbitmq, consumer, cron1... Without one, these would act on
+# postgres-replica, redis, rabbitmq2, consumer, cron1... Without one, these would act on
 # every container.
 need-node = $(if $(NODE),,$(error Name the container: make $@ NODE=web2 (services: make ps)))
 

@@ -83,33 +83,38 @@ MENDS = {
 }
 
 
-class Breakage:
-    """A container broken on purpose: when, and whether it has been mended yet."""
+# RabbitMQ's three nodes: `broken(BROKER, ...)` takes the whole broker away.
+BROKER = ("rabbitmq1", "rabbitmq2", "rabbitmq3")
 
-    def __init__(self, service: str, how: str) -> None:
-        self.service, self.how = service, how
+
+class Breakage:
+    """Containers broken on purpose: when, and whether they have been mended yet."""
+
+    def __init__(self, services: tuple[str, ...], how: str) -> None:
+        self.services, self.how = services, how
         self.broken_at = time.monotonic()
         self.mended_at: float | None = None
 
     def mend(self) -> None:
         if self.mended_at is None:
-            compose(*MENDS[self.how], self.service)
+            compose(*MENDS[self.how], *self.services)
             self.mended_at = time.monotonic()
 
 
 @contextmanager
-def broken(service: str, how: str) -> Iterator[Breakage]:
-    """`service` broken (`kill`, `stop` or `pause`) for the block and mended when it
-    ends, whatever happens inside, then waited for until healthy again, so that no
-    test leaves a container down, or still starting, for the tests after it. Call
-    `.mend()` inside the block to watch the recovery."""
-    breakage = Breakage(service, how)
+def broken(service: str | tuple[str, ...], how: str) -> Iterator[Breakage]:
+    """`service` (or several: BROKER) broken (`kill`, `stop` or `pause`) for the block
+    and mended when it ends, whatever happens inside, then waited for until healthy
+    again, so that no test leaves a container down, or still starting, for the tests
+    after it. Call `.mend()` inside the block to watch the recovery."""
+    services = (service,) if isinstance(service, str) else service
+    breakage = Breakage(services, how)
     try:
-        compose(how, service)
+        compose(how, *services)
         yield breakage
     finally:
         breakage.mend()
-        wait_for(lambda: healthy(service), timeout=180, what=f"{service} healthy again")
+        wait_for(lambda: healthy(*services), timeout=180, what=f"{', '.join(services)} healthy again")
 
 
 def missing_images() -> list[str]:
@@ -187,17 +192,53 @@ def replicas() -> list[str]:
 
 
 def psql(sql: str, member: str | None = None) -> str:
-    """Run one SQL statement on a Postgres member (the primary unless named), as the
-    database's owner, and return its unaligned output."""
-    return compose(
-        "exec",
-        "-T",
-        member or primary(),
-        "sh",
-        "-c",
-        'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"',
-        sql,
-    ).stdout.strip()
+    """Run one SQL statement as the database's owner and return its unaligned output: on
+    the primary, through the write pool as the platform reaches it (from the first member
+    container that runs), or on the named member itself."""
+    command = 'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"'
+    if member is not None:
+        return compose("exec", "-T", member, "sh", "-c", command, sql).stdout.strip()
+    through_the_write_pool = f'PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" {command} -h db-lb -p 9002'
+    for running in POSTGRES_MEMBERS:
+        result = compose("exec", "-T", running, "sh", "-c", through_the_write_pool, sql, check=False)
+        if result.returncode == 0:
+            return result.stdout.strip()
+        if "is not running" not in result.stderr:
+            raise ComposeError(result.returncode, result.args, result.stdout, result.stderr)
+    raise AssertionError("no Postgres member container is running")
+
+
+# The fan-out (jobs.tasks.fanout): a story reaches the timeline of each follower of its author.
+def followers_of(story_id: int) -> int:
+    return int(
+        psql(
+            "SELECT count(*) FROM news_follow f JOIN news_story s ON s.author_id = f.followee_id "
+            f"WHERE s.id = {story_id}"
+        )
+    )
+
+
+def delivered(story_id: int) -> tuple[int, int]:
+    """(entries in followers' timelines, distinct followers among them)."""
+    row = psql(
+        "SELECT count(*), count(DISTINCT t.user_id) FROM news_timelineentry t JOIN news_story s "
+        f"ON s.id = t.story_id WHERE t.story_id = {story_id} AND t.user_id <> s.author_id"
+    )
+    entries, distinct = row.split("|")
+    return int(entries), int(distinct)
+
+
+def unfinished(story_ids: list[int]) -> list[int]:
+    """The stories some follower of their author does not have in their timeline yet."""
+    if not story_ids:
+        return []
+    out = psql(
+        "SELECT s.id FROM news_story s WHERE s.id IN ("
+        + ",".join(map(str, story_ids))
+        + ") AND (SELECT count(*) FROM news_follow f WHERE f.followee_id = s.author_id) <> "
+        "(SELECT count(*) FROM news_timelineentry t WHERE t.story_id = s.id AND t.user_id <> s.author_id)"
+    )
+    return [int(line) for line in out.splitlines()]
 
 
 def haproxy(balancer: str, command: str) -> str:

@@ -12,7 +12,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from stack import Visitor, broken, compose, compose_command, env_value, psql, published, redis_cli, wait_for
+from stack import (
+    BROKER,
+    Visitor,
+    broken,
+    compose,
+    compose_command,
+    env_value,
+    psql,
+    published,
+    redis_cli,
+    wait_for,
+)
 
 CRONS = ("cron1", "cron2")
 JOBS = (
@@ -40,7 +51,7 @@ def unused_slots(count: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def rabbitmq_api(stack) -> tuple[str, tuple[str, str]]:
-    return f"http://{published('rabbitmq', 15672)}/api", (
+    return f"http://{published('rabbitmq1', 15672)}/api", (
         env_value("RABBITMQ_USER"),
         env_value("RABBITMQ_PASSWORD"),
     )
@@ -124,7 +135,7 @@ def test_a_slot_claimed_by_a_cron_container_that_died_is_published_by_the_other(
     [slot] = unused_slots(1)
     key = f"cron.heartbeat.{slot}"
     with ExitStack() as mend:
-        paused = mend.enter_context(broken("rabbitmq", "pause"))
+        paused = mend.enter_context(broken(BROKER, "pause"))
         holder = subprocess.Popen(
             compose_command("exec", "-T", "cron1", "publish-job", "heartbeat", "--slot", slot),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -150,6 +161,33 @@ def test_a_slot_claimed_by_a_cron_container_that_died_is_published_by_the_other(
         assert (
             wait_for(lambda: psql(query), timeout=130, interval=2, what="cron2's next heartbeat") == "cron2"
         )
+
+
+def test_with_the_lock_store_down_both_crons_publish_and_the_job_runs_once():
+    """redis-locks is one container, and its loss loses no slot: neither cron can claim
+    it, so both publish it (never neither), and the consumer, unique on (job, slot),
+    does it once and ignores the second message."""
+    [slot] = unused_slots(1)
+    with broken("redis-locks", "stop"):
+        both = [
+            subprocess.Popen(
+                compose_command("exec", "-T", cron, "publish-job", "heartbeat", "--slot", slot),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            for cron in CRONS
+        ]  # fmt: skip
+        outputs = [process.communicate(timeout=120)[0] for process in both]
+        for output in outputs:
+            assert "lock store unavailable" in output and f"published heartbeat for slot {slot}" in output, (
+                output
+            )
+        assert len(wait_for(lambda: runs("heartbeat", slot), timeout=60, what="the heartbeat")) == 1
+        ignored = f"heartbeat for {slot} already done: duplicate message ignored"
+        wait_for(
+            lambda: ignored in compose("logs", "--no-color", "--since", "5m", "consumer").stdout, timeout=60,
+            what="the consumer to ignore the second message",
+        )  # fmt: skip
+    assert len(runs("heartbeat", slot)) == 1, "the heartbeat ran once"
 
 
 def test_a_rollup_published_for_an_hour_counts_that_hours_clicks():

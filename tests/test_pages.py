@@ -111,7 +111,7 @@ def test_only_the_edge_the_cdn_and_the_admin_pages_are_published():
     expected = {
         "edge-lb": {8080, 8404},  # the site, its stats page
         "cdn": {80},
-        "rabbitmq": {15672},  # the management UI, not AMQP
+        "rabbitmq1": {15672},  # the management UI (the whole cluster), not AMQP
         "platform-lb": {8404},  # stats pages only: the platform pool itself (9000) is not published
         "db-lb": {8404},  # nor are the database pools (9001, 9002)
         "prometheus": {9090},  # its own UI; the exporters and /metrics pages are not published

@@ -138,11 +138,19 @@ def _broker_address() -> tuple[str, int]:
 
 
 def _rabbitmq_port() -> None:
+    """Some node of the cluster accepts connections: the broker's name resolves to every
+    node alive, and a client connects to the first that answers, as this check does."""
     host, port = _broker_address()
-    family, kind, proto, _, address = resolve(host, port, timeout=1)[0]
-    with socket.socket(family, kind, proto) as sock:
-        sock.settimeout(1)
-        sock.connect(address)
+    error: OSError = OSError(f"{host} resolves to no address")
+    for family, kind, proto, _, address in resolve(host, port, timeout=1):
+        with socket.socket(family, kind, proto) as sock:
+            sock.settimeout(1)
+            try:
+                sock.connect(address)
+                return
+            except OSError as exc:
+                error = exc
+    raise error
 
 
 # Celery's own plumbing (remote-control replies, native delayed delivery): not work queues.

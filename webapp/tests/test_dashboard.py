@@ -188,7 +188,7 @@ def test_the_celery_box_stands_for_both_celery_consumers_and_is_down_when_a_queu
     def queue(name: str, family: str, value: float) -> tuple[dict, float]:
         return {"__name__": f"rabbitmq_detailed_queue_{family}", "queue": name}, value
 
-    rabbitmq = [up("rabbitmq", "rabbitmq")]
+    rabbitmq = [up("rabbitmq", node) for node in ("rabbitmq1", "rabbitmq2", "rabbitmq3")]
     both = [queue("jobs", "consumers", 2), queue("exports", "consumers", 1), queue("exports", "messages", 3)]
     boxes = build(up=rabbitmq, queues=both)["boxes"]
     assert (boxes["consumer"]["state"], boxes["consumer"]["lines"]) == ("up", ["2 on jobs, 1 on exports"])
@@ -196,3 +196,13 @@ def test_the_celery_box_stands_for_both_celery_consumers_and_is_down_when_a_queu
     boxes = build(up=rabbitmq, queues=[queue("jobs", "consumers", 2)])["boxes"]
     assert (boxes["consumer"]["state"], boxes["consumer"]["lines"]) == ("down", ["2 on jobs, 0 on exports"])
     assert boxes["click-consumer"]["lines"] == ["0 consumers on clicks"]
+
+
+def test_the_broker_serves_while_most_of_its_nodes_are_up():
+    """`make kill NODE=rabbitmq2`: the quorum queues go on with two nodes of three."""
+    two = [up("rabbitmq", "rabbitmq1"), up("rabbitmq", "rabbitmq2", 0), up("rabbitmq", "rabbitmq3")]
+    boxes = build(up=two)["boxes"]
+    assert boxes["rabbitmq"]["state"] == "up"
+    assert boxes["rabbitmq"]["lines"][-1] == "2 of 3 nodes up (rabbitmq2 down)"
+    one = [up("rabbitmq", "rabbitmq1"), up("rabbitmq", "rabbitmq2", 0), up("rabbitmq", "rabbitmq3", 0)]
+    assert build(up=one)["boxes"]["rabbitmq"]["state"] == "down"

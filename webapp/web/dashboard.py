@@ -42,6 +42,9 @@ UP, DOWN, FROZEN, DRAINING, MAINT, LAGGING, LATE, OFF, NO_DATA = (
 
 WEB_NODES = ("web1", "web2", "web3")
 PLATFORM_NODES = ("platform1", "platform2")
+# RabbitMQ's nodes: the broker serves while most of them are up (its quorum queues
+# need a majority of their replicas).
+BROKER_NODES = ("rabbitmq1", "rabbitmq2", "rabbitmq3")
 # Each consumer box and the queues its consumers take: the Celery box stands for both
 # Celery services, `consumer` (jobs) and `export-consumer` (exports, a queue of its own).
 WORK_QUEUES = {
@@ -92,7 +95,10 @@ QUERIES = {
     "evictions": 'irate(redis_evicted_keys_total{job="redis"}[10s])',
     "cache": "sum by (result) (rate(platform_cache_lookups_total[1m]))",
     "cache_now": "sum(irate(platform_cache_lookups_total[5s]))",
-    "queues": _any_of("rabbitmq_detailed_queue_messages", "rabbitmq_detailed_queue_consumers"),
+    # Each node reports the queues it leads: the cluster's figures are their sum.
+    "queues": "sum by (__name__, queue) ("
+    + _any_of("rabbitmq_detailed_queue_messages", "rabbitmq_detailed_queue_consumers")
+    + ")",
     "platform_state": _any_of(
         "platform_outbox_waiting", "platform_outbox_oldest_seconds", "platform_state_read_ok"
     ),
@@ -423,13 +429,21 @@ class Snapshot:
 
     def broker_and_consumers(self) -> None:
         queues = self.q["queues"]
-        up = self.scraped("rabbitmq")
+        scraped = {node: self.scraped("rabbitmq", node) for node in BROKER_NODES}
+        nodes_up = [node for node, ok in scraped.items() if ok]
+        # None: no figures at all (Prometheus itself is away, or has not scraped yet).
+        up = None if set(scraped.values()) == {None} else len(nodes_up) > len(BROKER_NODES) // 2
         depth = {lbl["queue"]: v for lbl, v in queues.where(__name__="rabbitmq_detailed_queue_messages")}
         consumers = {lbl["queue"]: v for lbl, v in queues.where(__name__="rabbitmq_detailed_queue_consumers")}
         dead = sum(v for name, v in depth.items() if name.endswith(DEAD_LETTER))
         work = sorted(queue for queues in WORK_QUEUES.values() for queue in queues)
         lines = [f"{name}: {depth.get(name, 0):.0f} waiting" for name in work]
         lines.append(f"dead letters: {dead:.0f}")
+        down = [node for node in BROKER_NODES if node not in nodes_up]
+        lines.append(
+            f"{len(nodes_up)} of {len(BROKER_NODES)} nodes up"
+            + (f" ({', '.join(down)} down)" if down else "")
+        )
         self.box("rabbitmq", INFRA, UP if up else (DOWN if up is False else NO_DATA), lines)
         for box, queues_taken in WORK_QUEUES.items():
             counts = {queue: consumers.get(queue) or 0 for queue in queues_taken}

@@ -65,7 +65,7 @@ _boxes = [
     Box("platform2", "platform2", CODE, 815, 360, 150, 100),
     Box("db-lb", "Database pools", INFRA, 1035, 20, 165, 85),
     Box("redis", "Cache (Redis, LRU)", INFRA, 1035, 165, 165, 100),
-    Box("rabbitmq", "RabbitMQ (queues)", INFRA, 1035, 320, 165, 125),
+    Box("rabbitmq", "RabbitMQ (3 nodes)", INFRA, 1035, 315, 165, 150),
     Box("cron", "cron1 + cron2", CODE, 1035, 490, 165, 80),
     Box("redis-locks", "Redis (cron's locks)", INFRA, 1035, 595, 165, 55),
     Box("postgres", "Postgres primary", INFRA, 1235, 10, 145, 70),
@@ -150,6 +150,10 @@ DRILLS = [
     ),
     Drill(
         "make kill NODE=postgres-replica", "The read pool moves to the primary (backup). Back: make start."
+    ),
+    Drill(
+        "make kill NODE=rabbitmq2",
+        "RabbitMQ shows 2 of 3 nodes up; the queues it led move to the others; nothing is lost.",
     ),
     Drill(
         "make kill NODE=redis",

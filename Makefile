@@ -19,7 +19,7 @@ DAYS ?= 30
 
 .PHONY: help env preflight build up down restart ps logs seed purge operator ci checks test test-unit test-system \
         fuzz openapi loadtest loadtest-headless bench bench-short profile kill stop start pause unpause rolling-restart drain enable \
-        pause-replay resume-replay rebuild-replica dev analytics mapreduce \
+        members kill-primary switchover pause-replay resume-replay reinit dev analytics mapreduce \
         offline-images lint clean vendor
 
 help: ## List the targets
@@ -184,7 +184,7 @@ profile: .env ## Profile a Python container under whatever load it has: make pro
 	@echo "Profile: reports/profile-$(NODE).$(profile-ext)"
 
 # Failure drills (README: Break it and watch). NODE is a service name: web2, platform1,
-# postgres-replica, redis, rabbitmq2, consumer, cron1... Without one, these would act on
+# postgres2, redis, rabbitmq2, consumer, cron1... Without one, these would act on
 # every container.
 need-node = $(if $(NODE),,$(error Name the container: make $@ NODE=web2 (services: make ps)))
 
@@ -222,23 +222,40 @@ rolling-restart: .env ## Restart the web tier one node at a time, each back in r
 	  echo "$$node is healthy and back in rotation"; \
 	done
 
-# The read replica's lag, made as large as you like: it keeps receiving WAL, applies none.
-replica-psql = $(COMPOSE) exec -T postgres-replica sh -c 'psql -qtA -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" -c "$$0"'
+# The Postgres cluster (postgres/): three members under Patroni, one of them the primary,
+# which one changing when it fails. patronictl, Patroni's own tool, runs in any member
+# that runs; it shows the members and changes the cluster through their REST API.
+patronictl = $(COMPOSE) exec -T "$$($(COMPOSE) ps --status running --services | grep -m1 -x 'postgres[0-9]')" \
+	patronictl --config-file /etc/patroni/patroni.yml
+# The primary's name, or the replicas': $(call members,primary) / $(call members,replicas)
+members = $(patronictl) list --format json | python3 -c 'import json, sys; \
+	print(*[m["Member"] for m in json.load(sys.stdin) if (m["Role"] == "Leader") == ("$(1)" == "primary")])'
+member-psql = $(COMPOSE) exec -T $(1) sh -c 'psql -qtA -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" -c "$$0"' $(2)
 
-pause-replay: .env ## Freeze what the read replica shows (reads go stale; your own writes still show)
-	$(replica-psql) 'SELECT pg_wal_replay_pause()'
-	@echo "Replay paused: /status shows the replica falling behind. Back: make resume-replay"
+members: .env ## Show the Postgres members: the primary, each replica's state, lag and timeline
+	@$(patronictl) list
 
-resume-replay: .env ## Let the read replica catch up again
-	$(replica-psql) 'SELECT pg_wal_replay_resume()'
+kill-primary: .env ## Kill the Postgres primary, as a crash would: a replica takes over in about 20 s
+	@primary="$$($(call members,primary))"; [ -n "$$primary" ] || { echo "No primary now: make members" >&2; exit 1; }; \
+	  $(COMPOSE) kill "$$primary"; \
+	  echo "Killed $$primary. Watch a replica take over: make members. Back, as a replica: make start NODE=$$primary"
 
-rebuild-replica: .env ## Copy the primary again into a fresh replica (after its WAL was dropped)
-	$(COMPOSE) rm --stop --force postgres-replica
-	docker volume rm $${COMPOSE_PROJECT_NAME:-scale}_pgreplica
-	$(COMPOSE) up --detach --wait postgres-replica
+switchover: .env ## Hand the primary's role to a replica, losing no write (a planned failover)
+	$(patronictl) switchover --force $(if $(NODE),--candidate $(NODE))
+
+pause-replay: .env ## Freeze what the replicas show (reads go stale; your own writes still show)
+	@for replica in $$($(call members,replicas)); do $(call member-psql,$$replica,'SELECT pg_wal_replay_pause()'); done
+	@echo "Replay paused: /status shows the replicas falling behind. Back: make resume-replay"
+
+resume-replay: .env ## Let the replicas catch up again
+	@for replica in $$($(call members,replicas)); do $(call member-psql,$$replica,'SELECT pg_wal_replay_resume()'); done
+
+reinit: .env ## Copy the primary again into a replica (after its WAL was dropped): make reinit NODE=postgres2
+	$(need-node)
+	$(patronictl) reinit --force --wait scale $(NODE)
 
 # HAProxy's runtime API (loopback inside the container): the balancer and backend of a server.
-lb-of = $(if $(filter platform%,$(SERVER)),platform-lb platform_pool,$(if $(filter replica,$(SERVER)),db-lb read_pool,edge-lb web))
+lb-of = $(if $(filter platform%,$(SERVER)),platform-lb platform_pool,$(if $(filter postgres%,$(SERVER)),db-lb read_pool,edge-lb web))
 ask-haproxy = $(COMPOSE) exec -T $(1) bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; echo "$(2)" >&3; cat <&3'
 # A command HAProxy answers with nothing when it did as told, and with its reason when not.
 runtime-api = answer="$$($(call ask-haproxy,$(word 1,$(lb-of)),$(1)))"; \
@@ -247,12 +264,12 @@ runtime-api = answer="$$($(call ask-haproxy,$(word 1,$(lb-of)),$(1)))"; \
 server-status = $(call ask-haproxy,$(1),show stat) | awk -F, -v backend=$(2) -v server=$(3) '$$1 == backend && $$2 == server {print $$18}'
 
 drain: .env ## Drain a server: no new requests, in-flight ones finish: make drain SERVER=web2
-	$(if $(SERVER),,$(error Name the server: make drain SERVER=web2 (or platform1, replica)))
+	$(if $(SERVER),,$(error Name the server: make drain SERVER=web2 (or platform1, postgres2)))
 	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state drain)
 	@echo "$(SERVER) drained; the stats page shows it in blue. Back: make enable SERVER=$(SERVER)"
 
 enable: .env ## Put a drained server back in rotation: make enable SERVER=web2
-	$(if $(SERVER),,$(error Name the server: make enable SERVER=web2 (or platform1, replica)))
+	$(if $(SERVER),,$(error Name the server: make enable SERVER=web2 (or platform1, postgres2)))
 	$(call runtime-api,set server $(word 2,$(lb-of))/$(SERVER) state ready)
 	@echo "$(SERVER) ready again"
 

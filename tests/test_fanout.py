@@ -21,6 +21,7 @@ from stack import (
     delivered,
     followers_of,
     healthy,
+    primary,
     psql,
     unfinished,
     wait_for,
@@ -52,7 +53,7 @@ def test_a_consumer_killed_in_the_middle_of_a_large_fan_out_finishes_it_exactly_
     blocker = followers[len(followers) // 2]
     lock = subprocess.Popen(
         compose_command(
-            "exec", "-T", "postgres", "sh", "-c", 'psql -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
+            "exec", "-T", primary(), "sh", "-c", 'psql -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
         ),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -12,9 +12,9 @@ from stack import ROOT, compose
 # Containers whose root file system is read-only (docker-compose.yml: read_only).
 READ_ONLY = {
     "edge-lb", "web1", "web2", "web3", "platform-lb", "platform1", "platform2", "db-lb",
-    "postgres", "postgres-replica", "redis", "redis-locks", "relay", "consumer", "export-consumer",
-    "click-consumer", "cron1", "cron2", "cdn", "postgres-exporter", "postgres-replica-exporter",
-    "redis-exporter",
+    "postgres1", "postgres2", "postgres3", "etcd1", "etcd2", "etcd3", "redis", "redis-locks", "relay",
+    "consumer", "export-consumer", "click-consumer", "cron1", "cron2", "cdn", "postgres1-exporter",
+    "postgres2-exporter", "postgres3-exporter", "redis-exporter",
 }  # fmt: skip
 
 

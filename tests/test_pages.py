@@ -126,8 +126,9 @@ def test_the_web_tier_cannot_reach_the_data_tier():
     """Web nodes get data only from the platform: the data tier and its pools are not
     even resolvable."""
     data_tier = [
-        ("postgres", 5432),
-        ("postgres-replica", 5432),
+        ("postgres1", 5432),
+        ("postgres2", 8008),  # Patroni's REST API
+        ("etcd1", 2379),
         ("db-lb", 9001),
         ("db-lb", 9002),
         ("redis", 6379),

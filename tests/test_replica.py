@@ -1,8 +1,9 @@
-"""Load balancing, layer 3: a streaming replica serves the read pool.
+"""Load balancing, layer 3: streaming replicas serve the read pool.
 
-Pausing the replica's replay makes its lag as large as we like: anyone reading a
-member's page from the read pool sees it as it was, while the member sees their own
-new story at once (their reads follow their write to the primary)."""
+Two of the three Postgres members are replicas of the third (which ones changes on a
+failover: test_database_failover.py). Pausing their replay makes their lag as large as
+we like: anyone reading a member's page from the read pool sees it as it was, while
+the member sees their own new story at once (their reads follow their write)."""
 
 import uuid
 from collections.abc import Iterator
@@ -11,14 +12,8 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from stack import Visitor, broken, compose, psql, wait_for
-
-
-def replica_sql(sql: str) -> str:
-    return compose(
-        "exec", "-T", "postgres-replica", "sh", "-c",
-        'psql -v ON_ERROR_STOP=1 -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"', sql,
-    ).stdout.strip()  # fmt: skip
+from load import pool
+from stack import Visitor, broken, primary, psql, replicas, wait_for
 
 
 def database(edge: str) -> tuple[dict, dict]:
@@ -36,12 +31,15 @@ def database_in_detail(operator: Visitor) -> tuple[dict, dict]:
 
 @contextmanager
 def replay_paused() -> Iterator[None]:
-    """The replica still receives the primary's WAL, but applies none of it."""
-    replica_sql("SELECT pg_wal_replay_pause()")
+    """The replicas still receive the primary's WAL, but apply none of it."""
+    paused = replicas()
+    for replica in paused:
+        psql("SELECT pg_wal_replay_pause()", member=replica)
     try:
         yield
     finally:
-        replica_sql("SELECT pg_wal_replay_resume()")
+        for replica in paused:
+            psql("SELECT pg_wal_replay_resume()", member=replica)
 
 
 @pytest.fixture
@@ -50,12 +48,16 @@ def author(edge) -> tuple[Visitor, str]:
     return Visitor(edge).sign_up(username), username
 
 
-def test_the_replica_streams_from_the_primary_and_serves_the_read_pool(edge, operator):
-    primary, read_pool = database(edge)
-    assert [replica["state"] for replica in primary["replicas"]] == ["streaming"], primary
+def test_two_replicas_stream_from_the_primary_and_serve_the_read_pool(edge, operator):
+    """Each acknowledges commits in the quorum (a commit waits for one of them)."""
+    primary_status, read_pool = database(edge)
+    assert [(r["state"], r["sync_state"]) for r in primary_status["replicas"]] == [
+        ("streaming", "quorum")
+    ] * 2
     assert read_pool["ok"] and read_pool["served_by"] == "replica", read_pool
-    assert [replica["name"] for replica in database_in_detail(operator)[0]["replicas"]] == ["replica1"]
-    assert replica_sql("SELECT pg_is_in_recovery()") == "t"
+    names = [replica["name"] for replica in database_in_detail(operator)[0]["replicas"]]
+    assert names == replicas() and primary() not in names
+    assert [psql("SELECT pg_is_in_recovery()", member=replica) for replica in names] == ["t", "t"]
 
 
 def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes(edge, author):
@@ -91,8 +93,9 @@ def test_a_lagging_replica_serves_stale_reads_but_a_member_sees_their_own_writes
         lambda: title in anonymous.get(f"/u/{username}").text, timeout=30, what="the replica to catch up"
     )
     wait_for(
-        lambda: database(edge)[0]["replicas"][0]["behind_bytes"] == 0, timeout=30, what="no lag once idle"
-    )
+        lambda: all(replica["behind_bytes"] == 0 for replica in database(edge)[0]["replicas"]),
+        timeout=30, what="no lag once idle",
+    )  # fmt: skip
     wait_for(lambda: database(edge)[1]["replay_lag_ms"] == 0, timeout=30, what="no lag in time either")
 
 
@@ -101,30 +104,49 @@ def lsn(text: str) -> int:
     return (int(high, 16) << 32) | int(low, 16)
 
 
-def test_a_replica_that_was_down_replays_what_it_missed(edge, author, operator):
-    """Its replication slot kept the WAL written while it was away: once back, it
-    replays it, and the read pool serves the stories posted meanwhile (the positions,
-    on the operators' status)."""
+def test_a_replica_that_was_down_replays_what_it_missed(edge, author):
+    """While it is away, the other replica serves the read pool, and its replication
+    slot on the primary keeps the WAL it misses: once back, it replays it and returns
+    to the read pool."""
     writer, username = author
-    title = f"Written while the replica was down {uuid.uuid4().hex[:8]}"
-    with broken("postgres-replica", "stop") as stopped:
-        # (while HAProxy moves the read pool to its backup, the read pool may not answer at all)
-        wait_for(
-            lambda: database(edge)[1].get("served_by") == "primary", timeout=30, what="reads on the primary"
-        )
+    title = f"Written while a replica was down {uuid.uuid4().hex[:8]}"
+    away = replicas()[0]
+    with broken(away, "stop") as stopped:
+        wait_for(lambda: pool("db-lb", "read_pool")[away].startswith("DOWN"), timeout=30, what=f"{away} out")
+        assert database(edge)[1].get("served_by") == "replica", "the other replica serves the reads"
         writer.post_story(title)
         missed = lsn(psql("SELECT pg_current_wal_lsn()"))
         stopped.mend()
         wait_for(
-            lambda: database(edge)[1].get("served_by") == "replica", timeout=120, what="the replica back"
+            lambda: pool("db-lb", "read_pool")[away] == "UP", timeout=120, what=f"{away} back in the pool"
         )
     replayed = wait_for(
-        lambda: (pool := database_in_detail(operator)[1]).get("replayed")
-        and lsn(pool["replayed"]) >= missed
-        and pool,
+        lambda: (position := lsn(psql("SELECT pg_last_wal_replay_lsn()", member=away))) >= missed
+        and position,
         timeout=60,
-        what="the replica to replay what it missed",
+        what=f"{away} to replay what it missed",
     )
-    print(f"\nreplica back: replayed to {replayed['replayed']}, past {missed:X} written while it was down")
-    # Someone else's reads come from the replica again, and it has the story.
+    print(f"\n{away} back: replayed to {replayed:X}, past {missed:X} written while it was down")
     assert title in Visitor(edge).get(f"/u/{username}").text
+
+
+def test_with_no_replica_left_reads_go_to_the_primary_and_writes_go_on(edge, author):
+    """The read pool's backup is the primary. And the replication is synchronous only
+    while a replica can acknowledge: with none left, Patroni stops waiting for one
+    (synchronous_mode not strict), so writes go on, unprotected, rather than stop."""
+    writer, username = author
+    title = f"Written with no replica {uuid.uuid4().hex[:8]}"
+    with broken(tuple(replicas()), "stop") as stopped:
+        wait_for(
+            lambda: database(edge)[1].get("served_by") == "primary", timeout=30, what="reads on the primary"
+        )
+        writer.post_story(title)
+        assert title in Visitor(edge).get(f"/u/{username}").text
+        stopped.mend()
+        wait_for(
+            lambda: database(edge)[1].get("served_by") == "replica", timeout=120, what="the replicas back"
+        )
+    wait_for(
+        lambda: [r["sync_state"] for r in database(edge)[0]["replicas"]] == ["quorum"] * 2,
+        timeout=60, what="both replicas in the quorum again",
+    )  # fmt: skip

@@ -248,7 +248,9 @@ class Report:
             "scaling needs nodes on machines of their own (the Swarm and Kubernetes deployments).\n"
         )
 
-    def caching(self, runs: list[tuple[Run, float | None]], read_pool: list[Run]) -> None:
+    def caching(
+        self, runs: list[tuple[Run, float | None]], read_pool: list[Run], primary: str, replicas: list[str]
+    ) -> None:
         warm = runs[0][0]
         rows = [
             [
@@ -291,25 +293,25 @@ class Report:
             + "\n"
         )
         if len(read_pool) == 2:
-            replica, primary = read_pool
+            on_replicas, on_primary = read_pool
             per_server = [
                 [
                     run.label,
                     f"{run.rps:,.0f}",
                     f"{run.p50_ms:.1f}",
-                    f"{run.cpu_ms.get('postgres', 0) / max(1, run.requests):.2f} ms",
-                    f"{run.cpu_ms.get('postgres-replica', 0) / max(1, run.requests):.2f} ms",
+                    f"{run.cpu_ms.get(primary, 0) / max(1, run.requests):.2f} ms",
+                    f"{sum(run.cpu_ms.get(name, 0) for name in replicas) / max(1, run.requests):.2f} ms",
                 ]
                 for run in read_pool
             ]
             text += (
-                "\n**The read pool.** The same pages with the cache off, once with the replica answering "
-                "the read pool and once with it in maintenance, so that its backup, the primary, answers. "
+                "\n**The read pool.** The same pages with the cache off, once with the replicas answering "
+                "the read pool and once with them in maintenance, so that its backup, the primary, answers. "
                 "What moves is where the reads cost CPU: off the primary, which every write needs.\n\n"
-                + _table(["run", "req/s", "p50 ms", "primary CPU/page", "replica CPU/page"], per_server)
-                + "\n\nRead latency (p50), replica against primary: "
-                f"**{replica.p50_ms / primary.p50_ms:.2f}x**. "
-                "On one machine both servers share the same cores, so the replica is not faster here; what "
+                + _table(["run", "req/s", "p50 ms", "primary CPU/page", "replicas' CPU/page"], per_server)
+                + "\n\nRead latency (p50), replicas against primary: "
+                f"**{on_replicas.p50_ms / on_primary.p50_ms:.2f}x**. "
+                "On one machine every server shares the same cores, so a replica is not faster here; what "
                 "it buys is a primary left free for writes.\n"
             )
         self.sections.append(text)
@@ -441,7 +443,7 @@ class Report:
         ]
         failed = sum(run.errors for _, run, _, _ in results)
         self.headlines.append(
-            f"{failed} failed requests while a web node, a platform node and the replica were killed"
+            f"{failed} failed requests while a web node, a platform node and a replica were killed"
         )
         self.sections.append(
             "## 7. Failover under load\n\n"

@@ -22,7 +22,7 @@ from pathlib import Path
 from bench import stack
 from bench.report import Report
 from bench.stack import Run
-from tests.stack import Visitor, wait_for
+from tests.stack import Visitor, primary, replicas, wait_for
 
 EDGE = "http://edge-lb:8080"
 WEB1 = "http://web1:8000"
@@ -117,7 +117,7 @@ class Bench:
     # --- 3. The cache ----------------------------------------------------------------------
     def caching(self) -> None:
         """Member pages at random among 300: with the cache warm, just flushed, and off.
-        With it off, the same pages again with the read pool on the replica and then on
+        With it off, the same pages again with the read pool on the replicas and then on
         the primary (every read reaches Postgres then)."""
         runs: list[tuple[Run, float | None]] = []
         self.warm_up(EDGE, paths=MEMBERS, seconds=self.seconds)
@@ -132,25 +132,28 @@ class Bench:
             asked = (after_hits - hits) + (after_misses - misses)
             runs.append((run, (after_hits - hits) / asked if asked else None))
         read_pool = []
+        primary_now, replicas_now = primary(), replicas()
         try:
             stack.platform_with_cache(enabled=False)
             self.warm_up(EDGE, paths=MEMBERS)
             runs.append(
-                (self.run("member pages, cache off (replica answers reads)", EDGE, paths=MEMBERS), 0.0)
+                (self.run("member pages, cache off (replicas answer reads)", EDGE, paths=MEMBERS), 0.0)
             )
             read_pool.append(runs[-1][0])
             try:
-                stack.haproxy("db-lb", "set server read_pool/replica state maint")
-                stack.haproxy("db-lb", "shutdown sessions server read_pool/replica")
+                for replica in replicas_now:
+                    stack.haproxy("db-lb", f"set server read_pool/{replica} state maint")
+                    stack.haproxy("db-lb", f"shutdown sessions server read_pool/{replica}")
                 self.warm_up(EDGE, paths=MEMBERS)
                 read_pool.append(
                     self.run("member pages, cache off, primary answers reads", EDGE, paths=MEMBERS)
                 )
             finally:
-                stack.haproxy("db-lb", "set server read_pool/replica state ready")
+                for replica in replicas_now:
+                    stack.haproxy("db-lb", f"set server read_pool/{replica} state ready")
         finally:
             stack.platform_with_cache(enabled=True)
-        self.report.caching(runs, read_pool)
+        self.report.caching(runs, read_pool, primary_now, replicas_now)
 
     # --- 4. The CDN ---------------------------------------------------------------------------
     def cdn(self) -> None:
@@ -251,13 +254,14 @@ class Bench:
 
     # --- 7. Failover under load -------------------------------------------------------------
     def failover(self) -> None:
-        """Under wrk's load through the edge, kill a web node, a platform node and the
+        """Under wrk's load through the edge, kill a web node, a platform node and a
         replica in turn: failed requests, seconds until its balancer marks it down, and
         seconds from its start until it is back in rotation."""
+        replica = replicas()[0]
         drills = [
             ("web2", "edge-lb", "web", "web2"),
             ("platform1", "platform-lb", "platform_pool", "platform1"),
-            ("postgres-replica", "db-lb", "read_pool", "replica"),
+            (replica, "db-lb", "read_pool", replica),
         ]
         results = []
         for service, balancer, backend, server in drills:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.stack import (
+    POSTGRES_MEMBERS,
     ROOT,
     Visitor,
     compose,
@@ -31,6 +32,7 @@ from tests.stack import (
     psql,
     published,
     redis_cli,
+    replicas,
 )
 
 LUA = ROOT / "bench" / "summary.lua"
@@ -40,7 +42,8 @@ TIERS = {
     "platform-lb": ["platform-lb"],
     "platform": ["platform1", "platform2"],
     "cache": ["redis"],
-    "database": ["db-lb", "postgres", "postgres-replica"],
+    # The Postgres members and the consensus store that elects their primary.
+    "database": ["db-lb", *POSTGRES_MEMBERS, "etcd1", "etcd2", "etcd3"],
     "cdn": ["cdn"],
     # Docker's own processes on this host (logs, container plumbing): every line a
     # container prints goes through them.
@@ -467,11 +470,11 @@ def generate_graph(members: int) -> int:
 
 
 def replica_count(table: str) -> int:
-    """Rows of `table` on the replica: the read pool the Spark job reads."""
-    script = 'psql -qtA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"'
-    count = f"SELECT count(*) FROM {table}"
-    result = compose("exec", "-T", "postgres-replica", "sh", "-c", script, count, check=False)
-    return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else -1
+    """Rows of `table` on the replica with the fewest: the read pool the Spark job reads."""
+    try:
+        return min(int(psql(f"SELECT count(*) FROM {table}", member=replica) or -1) for replica in replicas())
+    except (subprocess.CalledProcessError, ValueError):
+        return -1  # not there yet
 
 
 def people_by_sql(follows: str) -> float:

@@ -96,14 +96,16 @@ def test_the_dashboard_data_has_every_box_and_every_source(edge):
     data = wait_for(complete, timeout=60, what="every data source scraped")
     boxes = data["boxes"]
     for name in ("requests", "edge-lb", "web1", "web2", "web3", "platform-lb", "platform1", "platform2",
-                 "db-lb", "postgres", "postgres-replica", "redis", "redis-locks", "rabbitmq", "relay",
-                 "consumer", "click-consumer", "cron", "cdn"):  # fmt: skip
+                 "db-lb", "postgres1", "postgres2", "postgres3", "etcd", "redis", "redis-locks", "rabbitmq",
+                 "relay", "consumer", "click-consumer", "cron", "cdn"):  # fmt: skip
         assert boxes[name]["state"] in ("up", "lagging"), (name, boxes[name])
+    roles = [boxes[name]["lines"][0] for name in ("postgres1", "postgres2", "postgres3")]
+    assert sorted(role.startswith("primary") for role in roles) == [False, False, True], roles
     assert boxes["spark-master"]["state"] in ("up", "off")
     assert boxes["web1"]["kind"] == "code" and boxes["redis"]["kind"] == "infra"
     assert boxes["requests"]["kind"] == "external"
     assert any(line.startswith("hit ratio") for line in boxes["redis"]["lines"])
-    assert any(line.startswith("reads → replica") for line in boxes["db-lb"]["lines"])
+    assert boxes["db-lb"]["lines"][0] == "reads → 2 replicas"
     assert {job["task"] for job in boxes["cron"]["jobs"]} >= {"heartbeat"}
     assert set(data["arrows"]) >= {"requests>edge-lb", "edge-lb>web1", "edge-lb>web2", "edge-lb>web3"}
 

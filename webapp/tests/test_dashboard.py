@@ -3,7 +3,7 @@ views that serve them (the live run is in the system tests: tests/test_dashboard
 
 import time
 
-from web import dashboard
+from web import dashboard, diagram
 from web.dashboard import Samples, Snapshot
 
 
@@ -92,29 +92,126 @@ def test_traffic_along_each_arrow_and_the_node_that_served_last():
     assert "latest" not in data["boxes"]["web1"]
 
 
-def test_reads_go_to_the_primary_while_the_replica_is_out_of_the_read_pool():
-    scraped = [up("haproxy", "db-lb"), up("postgres", "postgres"), up("postgres", "postgres-replica")]
-    states = [server("db-lb", "read_pool", "replica", "DOWN"), server("db-lb", "read_pool", "primary", "UP")]
-    pg = [
-        ({"__name__": "pg_up", "instance": "postgres"}, 1),
-        ({"__name__": "pg_up", "instance": "postgres-replica"}, 1),
+MEMBERS = ("postgres1", "postgres2", "postgres3")
+
+
+def metric(family: str, instance: str, value: float, **labels: str) -> tuple[dict, float]:
+    return {"__name__": family, "instance": instance, **labels}, value
+
+
+def cluster(primary: str) -> dict[str, list]:
+    """Three members up, `primary` and two replicas, each in its pool, as Prometheus has them."""
+    answers: dict[str, list] = {"up": [up("haproxy", "db-lb")], "postgres": [], "patroni": []}
+    answers["server_state"] = []
+    for name in MEMBERS:
+        is_primary = name == primary
+        answers["up"] += [up("postgres", name), up("patroni", name)]
+        answers["postgres"].append(metric("pg_up", name, 1))
+        answers["patroni"].append(metric("patroni_primary", name, is_primary))
+        answers["patroni"].append(metric("patroni_replica", name, not is_primary))
+        answers["server_state"] += [
+            server("db-lb", "write_pool", name, "UP" if is_primary else "DOWN"),
+            server("db-lb", "read_pool", f"{name}-primary", "UP" if is_primary else "DOWN"),
+            server("db-lb", "read_pool", name, "DOWN" if is_primary else "UP"),
+        ]
+    return answers
+
+
+def replaced(samples: list, old: tuple[dict, float], new: tuple[dict, float]) -> list:
+    return [new if sample == old else sample for sample in samples]
+
+
+def test_each_member_shows_its_role_from_patroni():
+    answers = cluster(primary="postgres2")
+    answers["patroni"] += [
+        metric("patroni_postgres_timeline", "postgres2", 3),
+        metric("patroni_quorum_standby", "postgres1", 1),
     ]
-    boxes = build(up=scraped, server_state=states, postgres=pg)["boxes"]
+    sessions = [
+        ({"instance": "db-lb", "proxy": "write_pool", "server": "postgres2"}, 5),
+        ({"instance": "db-lb", "proxy": "read_pool", "server": "postgres1"}, 2),
+        ({"instance": "db-lb", "proxy": "read_pool", "server": "postgres3"}, 1),
+    ]
+    data = build(server_sessions=sessions, **answers)
+    boxes = data["boxes"]
+    assert [boxes[name]["state"] for name in MEMBERS] == ["up", "up", "up"]
+    assert boxes["postgres2"]["lines"] == ["primary: every write", "timeline 3"]
+    assert boxes["postgres1"]["lines"] == ["replica, sync (quorum)"]
+    assert boxes["postgres3"]["lines"] == ["replica"]
+    assert boxes["db-lb"]["lines"] == ["reads → 2 replicas", "writes → postgres2", "5 write + 3 read conns"]
+    assert [data["arrows"][f"db-lb>{name}"]["rate"] for name in MEMBERS] == [2, 5, 1]
+
+
+def test_reads_go_to_the_primary_while_both_replicas_are_out_of_the_read_pool():
+    answers = cluster(primary="postgres2")
+    for name in ("postgres1", "postgres3"):
+        answers["server_state"] = replaced(
+            answers["server_state"],
+            server("db-lb", "read_pool", name, "UP"),
+            server("db-lb", "read_pool", name, "DOWN"),
+        )
+    boxes = build(**answers)["boxes"]
     assert boxes["db-lb"]["lines"][0] == "reads → primary (backup)"
-    assert boxes["postgres-replica"]["note"] == "out of the read pool (down)"
+    assert boxes["postgres1"]["note"] == "read pool: down"
+    assert boxes["postgres2"]["note"] == ""
+
+
+def test_a_killed_primary_is_down_and_writes_go_nowhere_until_a_replica_is_promoted():
+    """`make kill-primary`: its exporter answers that Postgres does not, its Patroni
+    answers nothing, and the write pool has no server up."""
+    answers = cluster(primary="postgres2")
+    answers["up"] = replaced(answers["up"], up("patroni", "postgres2"), up("patroni", "postgres2", 0))
+    answers["postgres"] = replaced(
+        answers["postgres"], metric("pg_up", "postgres2", 1), metric("pg_up", "postgres2", 0)
+    )
+    answers["patroni"] = [sample for sample in answers["patroni"] if sample[0]["instance"] != "postgres2"]
+    answers["server_state"] = replaced(
+        answers["server_state"],
+        server("db-lb", "write_pool", "postgres2", "UP"),
+        server("db-lb", "write_pool", "postgres2", "DOWN"),
+    )
+    data = build(**answers)
+    assert data["boxes"]["postgres2"]["state"] == "down"
+    assert data["boxes"]["postgres2"]["lines"] == ["Patroni not answering"]
+    assert data["boxes"]["db-lb"]["lines"][:2] == ["reads → 2 replicas", "writes → none"]
+    assert data["missing"] == ["Patroni's /metrics: no answer from postgres2"]
 
 
 def test_a_replica_far_behind_is_lagging():
-    scraped = [up("postgres", "postgres"), up("postgres", "postgres-replica")]
-    pg = [
-        ({"__name__": "pg_up", "instance": "postgres"}, 1),
-        ({"__name__": "pg_up", "instance": "postgres-replica"}, 1),
-        ({"__name__": "pg_replication_lag_seconds", "instance": "postgres-replica"}, 42.0),
-        ({"__name__": "pg_stat_replication_pg_wal_lsn_diff", "instance": "postgres"}, 3 * 1024 * 1024),
+    answers = cluster(primary="postgres1")
+    # Seconds from each replica's exporter; bytes from the primary's, by replica.
+    sent = {"family": "pg_stat_replication_pg_wal_lsn_diff", "instance": "postgres1"}
+    answers["postgres"] += [
+        metric("pg_replication_lag_seconds", "postgres2", 42.0),
+        metric("pg_replication_lag_seconds", "postgres3", 0.0),
+        metric(**sent, value=3 * 1024 * 1024, application_name="postgres2"),
+        metric(**sent, value=0, application_name="postgres3"),
     ]
-    boxes = build(up=scraped, postgres=pg)["boxes"]
-    assert boxes["postgres-replica"]["state"] == "lagging"
-    assert boxes["postgres-replica"]["lines"] == ["lag 42.0 s", "3.0 MB behind"]
+    answers["patroni"].append(metric("patroni_xlog_paused", "postgres2", 1))
+    boxes = build(**answers)["boxes"]
+    assert boxes["postgres2"]["state"] == "lagging"
+    assert boxes["postgres2"]["lines"] == ["replica", "42.0 s, 3.0 MB behind"]
+    assert boxes["postgres2"]["note"] == "replay paused"
+    assert boxes["postgres3"]["state"] == "up"
+    assert boxes["postgres3"]["lines"] == ["replica", "0.0 s, 0 B behind"]
+
+
+def test_etcd_agrees_while_most_of_its_members_are_up_and_one_sees_a_leader():
+    def etcd(*states: float, leader: float = 1) -> dict:
+        members = [f"etcd{i}" for i in (1, 2, 3)]
+        scraped = [up("etcd", name, state) for name, state in zip(members, states, strict=True)]
+        has_leader = [
+            ({"instance": name}, leader) for name, state in zip(members, states, strict=True) if state
+        ]
+        return build(up=scraped, etcd=has_leader)["boxes"]["etcd"]
+
+    assert etcd(1, 1, 1)["state"] == "up"
+    two = etcd(1, 0, 1)
+    assert two["state"] == "up"
+    assert two["lines"][1:] == ["2 of 3 members up", "down: etcd2", "a leader elected"]
+    assert etcd(1, 0, 0)["state"] == "down"
+    assert etcd(1, 1, 1, leader=0)["state"] == "down"
+    assert build()["boxes"]["etcd"]["state"] == "no data"
 
 
 def test_cron_is_late_when_no_heartbeat_ran_for_minutes_and_names_each_jobs_publisher():
@@ -161,13 +258,17 @@ def test_the_page_draws_every_box_and_lists_the_drills(client):
         "edge-lb",
         "web1",
         "platform-lb",
-        "postgres-replica",
+        "postgres1",
+        "postgres2",
+        "postgres3",
+        "etcd",
         "redis",
         "rabbitmq",
         "cdn",
     ):
         assert f'data-testid="box-{name}"' in html
     assert "make kill NODE=web2" in html
+    assert "make kill-primary" in html
     assert "vendor/uplot/uPlot.iife" in html
 
 
@@ -206,3 +307,14 @@ def test_the_broker_serves_while_most_of_its_nodes_are_up():
     assert boxes["rabbitmq"]["lines"][-1] == "2 of 3 nodes up (rabbitmq2 down)"
     one = [up("rabbitmq", "rabbitmq1"), up("rabbitmq", "rabbitmq2", 0), up("rabbitmq", "rabbitmq3", 0)]
     assert build(up=one)["boxes"]["rabbitmq"]["state"] == "down"
+
+
+def test_the_boxes_fit_the_drawing_and_none_overlaps():
+    boxes = list(diagram.BOXES.values())
+    for box in boxes:
+        assert min(box.x, box.y) >= 0, box
+        assert box.x + box.w <= diagram.WIDTH and box.y + box.h <= diagram.HEIGHT, box
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a.x + a.w <= b.x or b.x + b.w <= a.x or a.y + a.h <= b.y or b.y + b.h <= a.y
+            assert apart, (a.id, b.id)

@@ -45,6 +45,10 @@ PLATFORM_NODES = ("platform1", "platform2")
 # RabbitMQ's nodes: the broker serves while most of them are up (its quorum queues
 # need a majority of their replicas).
 BROKER_NODES = ("rabbitmq1", "rabbitmq2", "rabbitmq3")
+# Postgres' members under Patroni: any one may be the primary, and that changes when it
+# fails. etcd, where Patroni keeps the leader key, agrees while most of its members are up.
+POSTGRES_MEMBERS = ("postgres1", "postgres2", "postgres3")
+ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
 # Each consumer box and the queues its consumers take: the Celery box stands for both
 # Celery services, `consumer` (jobs) and `export-consumer` (exports, a queue of its own).
 WORK_QUEUES = {
@@ -53,7 +57,7 @@ WORK_QUEUES = {
     "analytics-consumer": ("analytics",),
 }
 DEAD_LETTER = ".dead-letter"
-# The replica counts as lagging past either bound.
+# A replica counts as lagging past either bound.
 LAG_SECONDS, LAG_BYTES = 5.0, 16 * 1024 * 1024
 # The result of a balancer's latest health check of a server that means it passed
 # (HAProxy's check status codes; the others are timeouts, refusals, bad answers).
@@ -85,6 +89,18 @@ QUERIES = {
     "server_last": "haproxy_server_last_session_seconds",
     "frontend_http": "sum by (instance, proxy) (irate(haproxy_frontend_http_requests_total[5s]))",
     "postgres": _any_of("pg_up", "pg_replication_lag_seconds", "pg_stat_replication_pg_wal_lsn_diff"),
+    # Each member's role as its Patroni sees it.
+    "patroni": _any_of(
+        "patroni_primary",
+        "patroni_replica",
+        "patroni_quorum_standby",
+        "patroni_sync_standby",
+        "patroni_postgres_streaming",
+        "patroni_postgres_timeline",
+        "patroni_xlog_paused",
+        where='job="patroni"',
+    ),
+    "etcd": "etcd_server_has_leader",
     "redis": _any_of(
         "redis_up",
         "redis_memory_used_bytes",
@@ -158,6 +174,8 @@ SOURCES = {
     "web": "the web nodes' /metrics",
     "platform": "the platform nodes' /metrics",
     "postgres": "postgres_exporter",
+    "patroni": "Patroni's /metrics",
+    "etcd": "etcd's /metrics",
     "redis": "redis_exporter",
     "rabbitmq": "RabbitMQ's prometheus plugin",
     "cdn": "the CDN host's counters",
@@ -355,50 +373,108 @@ class Snapshot:
             self.arrow(f"{web}>platform-lb", rate)
 
     def databases(self) -> None:
-        pg = self.q["postgres"]
         sessions = self.q["server_sessions"].where(instance="db-lb")
-        replica_state = self.balancer_state("db-lb", "read_pool", "replica")
-        reads_from = "replica" if replica_state == UP else "primary (backup)"
         db_lb_up = self.scraped("haproxy", "db-lb")
+
+        # Where each pool sends its connections, as db-lb's checks of Patroni see it.
+        def serving(pool: str, suffix: str = "") -> list[str]:
+            return [m for m in POSTGRES_MEMBERS if self.balancer_state("db-lb", pool, m + suffix) == UP]
+
+        replicas, writers = serving("read_pool"), serving("write_pool")
+        if replicas:
+            reads = f"{len(replicas)} replica" + ("s" if len(replicas) > 1 else "")
+        else:  # the primary, as the read pool's backup; none while there is no primary
+            reads = "primary (backup)" if serving("read_pool", "-primary") else "none"
         # Connections, not requests: the platform keeps its connections open (pooled).
-        to_primary = sessions.total(server="primary")
-        to_replica = sessions.total(proxy="read_pool", server="replica")
+        to_writes = sessions.total(proxy="write_pool")
+        to_reads = sessions.total(proxy="read_pool")
         self.box(
             "db-lb",
             INFRA,
             UP if db_lb_up else (DOWN if db_lb_up is False else NO_DATA),
-            [f"reads → {reads_from}", "writes → primary", f"{to_primary:.0f} + {to_replica:.0f} connections"],
+            [
+                f"reads → {reads}",
+                f"writes → {', '.join(writers) or 'none'}",
+                f"{to_writes:.0f} write + {to_reads:.0f} read conns",
+            ],
         )
         for node in PLATFORM_NODES:
-            self.arrow(f"{node}>db-lb", to_primary + to_replica, "conns")
-        self.arrow("db-lb>postgres", to_primary, "conns")
-        self.arrow("db-lb>postgres-replica", to_replica, "conns")
+            self.arrow(f"{node}>db-lb", to_writes + to_reads, "conns")
+        for member in POSTGRES_MEMBERS:
+            # A member's connections: as a replica, as the read pool's backup, as the primary.
+            to_member = sum(sessions.total(server=server) for server in (member, f"{member}-primary"))
+            self.arrow(f"db-lb>{member}", to_member, "conns")
+            self.postgres_member(member)
+        self.etcd()
 
-        primary_up = pg.value(instance="postgres", __name__="pg_up")
-        behind = pg.where(instance="postgres", __name__="pg_stat_replication_pg_wal_lsn_diff").series
-        primary_lines = ["primary: every write"]
-        self.box("postgres", INFRA, self._pg_state(primary_up, "postgres"), primary_lines)
-
-        replica_up = pg.value(instance="postgres-replica", __name__="pg_up")
-        lag = pg.value(instance="postgres-replica", __name__="pg_replication_lag_seconds")
-        lag_bytes = max((value for _, value in behind), default=None)
-        state = self._pg_state(replica_up, "postgres-replica")
-        lines = []
-        if lag is not None:
-            lines.append(f"lag {lag:.1f} s")
-        if lag_bytes is not None:
-            lines.append(f"{_bytes(lag_bytes)} behind")
-        elif primary_up == 1:
-            lines.append("not streaming")
-        if state == UP and ((lag or 0) > LAG_SECONDS or (lag_bytes or 0) > LAG_BYTES):
-            state = LAGGING
-        note = "" if replica_state in (UP, None) else f"out of the read pool ({replica_state})"
-        self.box("postgres-replica", INFRA, state, lines, note)
+    def postgres_member(self, name: str) -> None:
+        """A member's role from its Patroni; up or down, and a replica's lag, from its exporter."""
+        pg = self.q["postgres"]
+        patroni = self.q["patroni"].where(instance=name)
+        state = self._pg_state(pg.value(instance=name, __name__="pg_up"), name)
+        lines, pool = [], None
+        if patroni.value(__name__="patroni_primary") == 1:
+            pool = "write_pool"
+            lines.append("primary: every write")
+            timeline = patroni.value(__name__="patroni_postgres_timeline")
+            if timeline is not None:  # one more at each promotion
+                lines.append(f"timeline {timeline:.0f}")
+        elif patroni.value(__name__="patroni_replica") == 1:
+            pool = "read_pool"
+            # A synchronous standby: a commit waits for it, so it may be promoted losing
+            # none. In quorum mode (postgres/patroni.yml) any one of those named will do.
+            if patroni.value(__name__="patroni_postgres_streaming") == 0:
+                lines.append("replica, not streaming")
+            elif patroni.value(__name__="patroni_quorum_standby") == 1:
+                lines.append("replica, sync (quorum)")
+            elif patroni.value(__name__="patroni_sync_standby") == 1:
+                lines.append("replica, sync")
+            else:
+                lines.append("replica")
+            # Seconds from its own exporter; bytes from the primary's, which names it.
+            lag = pg.value(instance=name, __name__="pg_replication_lag_seconds")
+            sent = pg.where(__name__="pg_stat_replication_pg_wal_lsn_diff", application_name=name)
+            lag_bytes = max((value for _, value in sent), default=None)
+            behind = [f"{lag:.1f} s"] if lag is not None else []
+            if lag_bytes is not None:
+                behind.append(_bytes(lag_bytes))
+            if behind:
+                lines.append(", ".join(behind) + " behind")
+            if state == UP and ((lag or 0) > LAG_SECONDS or (lag_bytes or 0) > LAG_BYTES):
+                state = LAGGING
+        elif self.scraped("patroni", name) is False:
+            lines.append("Patroni not answering")
+        pool_state = self.balancer_state("db-lb", pool, name) if pool else None
+        if pool_state not in (UP, None):
+            note = f"{pool.replace('_', ' ')}: {pool_state}"  # "read pool: down"
+        elif patroni.value(__name__="patroni_xlog_paused") == 1:
+            note = "replay paused"
+        else:
+            note = ""
+        self.box(name, INFRA, state, lines, note)
 
     def _pg_state(self, pg_up: float | None, instance: str) -> str:
         if self.scraped("postgres", instance) is not True:
             return NO_DATA
         return UP if pg_up == 1 else DOWN
+
+    def etcd(self) -> None:
+        scraped = {member: self.scraped("etcd", member) for member in ETCD_MEMBERS}
+        members_up = [member for member, ok in scraped.items() if ok]
+        down = [member for member in ETCD_MEMBERS if member not in members_up]
+        # A member cut off from the others says it has no leader: one that has is enough.
+        leader = any(value == 1 for _, value in self.q["etcd"])
+        if set(scraped.values()) == {None}:  # not scraped at all (or not yet)
+            self.box("etcd", INFRA, NO_DATA, ["Patroni's leader key"])
+            return
+        self.box(
+            "etcd",
+            INFRA,
+            UP if leader and len(members_up) > len(ETCD_MEMBERS) // 2 else DOWN,
+            ["Patroni's leader key", f"{len(members_up)} of {len(ETCD_MEMBERS)} members up"]
+            + ([f"down: {', '.join(down)}"] if down else [])
+            + ["a leader elected" if leader else "no leader"],
+        )
 
     def cache(self) -> None:
         redis = self.q["redis"]

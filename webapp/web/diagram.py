@@ -63,17 +63,21 @@ _boxes = [
     Box("platform-lb", "Platform pool", INFRA, 600, 275, 150, 80),
     Box("platform1", "platform1", CODE, 815, 170, 150, 100),
     Box("platform2", "platform2", CODE, 815, 360, 150, 100),
-    Box("db-lb", "Database pools", INFRA, 1035, 20, 165, 85),
+    Box("db-lb", "Database pools", INFRA, 1035, 35, 165, 85),
     Box("redis", "Cache (Redis, LRU)", INFRA, 1035, 165, 165, 100),
     Box("rabbitmq", "RabbitMQ (3 nodes)", INFRA, 1035, 315, 165, 150),
     Box("cron", "cron1 + cron2", CODE, 1035, 490, 165, 80),
     Box("redis-locks", "Redis (cron's locks)", INFRA, 1035, 595, 165, 55),
-    Box("postgres", "Postgres primary", INFRA, 1235, 10, 145, 70),
-    Box("postgres-replica", "Postgres replica", INFRA, 1235, 95, 145, 90),
-    Box("relay", "Outbox relay", CODE, 1235, 215, 145, 75),
-    Box("consumer", "Consumers (Celery)", CODE, 1235, 320, 145, 60),
-    Box("click-consumer", "Click consumer", CODE, 1235, 395, 145, 60),
-    Box("analytics-consumer", "Map-reduce driver", CODE, 1400, 320, 140, 70),
+    # The Postgres members, one above the other (any one may be the primary), and beside
+    # them the etcd their Patroni agree through.
+    Box("postgres1", "postgres1", INFRA, 1235, 5, 145, 84),
+    Box("postgres2", "postgres2", INFRA, 1235, 95, 145, 84),
+    Box("postgres3", "postgres3", INFRA, 1235, 185, 145, 84),
+    Box("etcd", "etcd (3 members)", INFRA, 1400, 95, 140, 100),
+    Box("relay", "Outbox relay", CODE, 1235, 280, 145, 70),
+    Box("consumer", "Consumers (Celery)", CODE, 1235, 368, 145, 57),
+    Box("click-consumer", "Click consumer", CODE, 1235, 437, 145, 57),
+    Box("analytics-consumer", "Map-reduce driver", CODE, 1400, 324, 140, 70),
     Box("spark-master", "Spark master", INFRA, 1400, 420, 140, 75),
     Box("spark-worker", "Spark worker", INFRA, 1400, 525, 140, 70),
 ]
@@ -100,14 +104,18 @@ def _arrows() -> list[Arrow]:
         arrows.append(_arrow(f"{node}>db-lb", b[node].right, b["db-lb"].left, labelled=False))
         arrows.append(_arrow(f"{node}>redis", b[node].right, b["redis"].left, labelled=False))
         arrows.append(_arrow(f"{node}>rabbitmq", b[node].right, b["rabbitmq"].left, labelled=False))
+    for member in ("postgres1", "postgres2", "postgres3"):
+        arrows.append(_arrow(f"db-lb>{member}", b["db-lb"].right, b[member].left, labelled=False))
     arrows += [
-        _arrow("db-lb>postgres", b["db-lb"].right, b["postgres"].left, labelled=False),
-        _arrow("db-lb>postgres-replica", b["db-lb"].right, b["postgres-replica"].left, labelled=False),
         _arrow("relay>rabbitmq", b["relay"].left, b["rabbitmq"].right, labelled=False),
         _arrow("rabbitmq>consumer", b["rabbitmq"].right, b["consumer"].left, labelled=False),
         _arrow("rabbitmq>click-consumer", b["rabbitmq"].right, b["click-consumer"].left, labelled=False),
+        # Straight across, between the relay and the Celery consumers.
         _arrow(
-            "rabbitmq>analytics-consumer", b["rabbitmq"].right, b["analytics-consumer"].left, labelled=False
+            "rabbitmq>analytics-consumer",
+            (b["rabbitmq"].right[0], b["analytics-consumer"].left[1]),
+            b["analytics-consumer"].left,
+            labelled=False,
         ),
         _arrow("cron>rabbitmq", b["cron"].top, b["rabbitmq"].bottom, labelled=False),
         _arrow("cron>redis-locks", b["cron"].bottom, b["redis-locks"].top, labelled=False),
@@ -146,10 +154,19 @@ DRILLS = [
     Drill("make kill NODE=platform1", "platform1 turns down; platform2 takes every call; no page fails."),
     Drill(
         "make pause-replay",
-        "The replica shows lagging; reads still see your own writes. Back: make resume-replay.",
+        "The replicas show lagging (replay paused); reads still see your own writes."
+        " Back: make resume-replay.",
     ),
     Drill(
-        "make kill NODE=postgres-replica", "The read pool moves to the primary (backup). Back: make start."
+        "make kill NODE=postgres2",
+        "With postgres2 a replica (its box says): it turns down, reads move to the other replica,"
+        " writes go on. Back: make start NODE=postgres2.",
+    ),
+    Drill(
+        "make kill-primary",
+        "The primary turns down; within about 20 s a replica shows primary, on the next timeline."
+        " Meanwhile writes get 503 and Retry-After; pages still load. Back: the make start it prints;"
+        " the old primary rejoins as a replica.",
     ),
     Drill(
         "make kill NODE=rabbitmq2",

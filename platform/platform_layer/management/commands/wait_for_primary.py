@@ -9,7 +9,7 @@ a clear message, instead of failing a migration on its first statement.
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
 # The primary must answer this many checks in a row: one answer could be a member
@@ -20,7 +20,7 @@ IN_A_ROW = 3
 class Command(BaseCommand):
     help = "Wait until the write pool leads to a primary that accepts writes."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--timeout", type=float, default=180, help="seconds to wait at most")
 
     def handle(self, *args: object, timeout: float, **options: object) -> None:

@@ -27,7 +27,9 @@ When the primary fails under a GET (killed: until a replica is promoted, the wri
 pool has no member), the GET runs once more with every read on the read pool, the
 reads that would fill a cache included (`fresh_alias`); none of them fills it
 (`caching_allowed`), since a replica may be a moment behind. For a few seconds after,
-this process's GETs start that way, without trying the primary first. A write that
+this process's GETs start that way, without trying the primary first. When the read
+pool fails too, the GET waits a moment and tries it once more (a member may be back in
+the pool a moment before it can answer). A write that
 finds no primary, or a GET that finds no database at all, is a 503 with a reason
 and a Retry-After.
 """
@@ -57,6 +59,11 @@ READ_AFTER_HEADER = "X-Read-After-LSN"
 COOLDOWN_SECONDS = 5.0
 # After the primary failed under a GET, how long this process's GETs read the read pool only.
 PRIMARY_COOLDOWN_SECONDS = 2.0
+# Without the primary, how long a GET whose read pool failed too waits before one more
+# try: a member coming back (the old primary, restarting) is put back in the read pool
+# as soon as its name resolves again, before its health checks have passed, and taken
+# out within two seconds.
+READ_POOL_RETRY_PAUSE = 2.0
 # What a 503 asks the caller to wait before trying again: a failover takes seconds.
 RETRY_AFTER_SECONDS = 3
 
@@ -126,6 +133,7 @@ class _Reads:
     used_replica: bool = False
     # Answered without the primary: every read on the read pool, and no cache filled.
     without_primary: bool = False
+    read_pool_retried: bool = False
 
     def use_replica(self, after: int | None = None) -> bool:
         """Whether a read goes to the read pool; `after`: a WAL position this read must
@@ -267,7 +275,7 @@ class ReadPoolMiddleware:
         reads = _reads.get()
         # A GET writes nothing, so running it again is safe: first without the read pool
         # if it used it, then without the primary.
-        for fallback in (self._without_read_pool, self._without_primary):
+        for fallback in (self._without_read_pool, self._without_primary, self._read_pool_again):
             if reads is None or not fallback(reads):
                 continue
             log.warning("%s during %s %s (%s)", fallback.__doc__, request.method, request.path, exception)
@@ -300,6 +308,16 @@ class ReadPoolMiddleware:
         primary.failed()
         _close(PRIMARY)
         reads.without_primary = True
+        return True
+
+    @staticmethod
+    def _read_pool_again(reads: _Reads) -> bool:
+        """the read pool failed too, without the primary; trying it once more"""
+        if not reads.without_primary or reads.read_pool_retried:
+            return False
+        reads.read_pool_retried = True
+        _close(REPLICA)
+        time.sleep(READ_POOL_RETRY_PAUSE)
         return True
 
     @staticmethod

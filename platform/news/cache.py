@@ -134,26 +134,26 @@ class Cache:
         count_cache_lookups(cache_name, hits=len(found), misses=len(keys) - len(found))
         return found
 
-    # Fills. None while a request is answered without the primary (caching_allowed):
-    # what it read came from a replica that may be a moment behind.
+    def _fill(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Put a value in the cache; not while the request is answered without the
+        primary (caching_allowed): what it read came from a replica that may be behind."""
+        if caching_allowed():
+            self._call(operation, *args, **kwargs)
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        if caching_allowed():
-            self._call(self.client.set, key, orjson.dumps(value), ex=ttl)
+        self._fill(self.client.set, key, orjson.dumps(value), ex=ttl)
 
     def add(self, key: str, value: Any, ttl: int) -> None:
         """Set unless the key is there already (SET NX)."""
-        if caching_allowed():
-            self._call(self.client.set, key, orjson.dumps(value), ex=ttl, nx=True)
+        self._fill(self.client.set, key, orjson.dumps(value), ex=ttl, nx=True)
 
     def set_if_newer(self, key: str, record: dict, ttl: int) -> None:
         """Write-through / read-through fill of a versioned record."""
-        if caching_allowed():
-            self._call(self._set_if_newer, keys=[key], args=_versioned(record, ttl))
+        self._fill(self._set_if_newer, keys=[key], args=_versioned(record, ttl))
 
     def set_many_if_newer(self, records: dict[str, dict], ttl: int) -> None:
         """Fill many versioned records in one round trip (a pipeline)."""
-        if not records or not caching_allowed():
+        if not records:
             return
 
         def fill() -> None:
@@ -162,7 +162,7 @@ class Cache:
                 self._set_if_newer(keys=[key], args=_versioned(record, ttl), client=pipe)
             pipe.execute()
 
-        self._call(fill)
+        self._fill(fill)
 
     def delete(self, *keys: str) -> None:
         if keys:

@@ -168,14 +168,23 @@ POSTGRES_MEMBERS = ("postgres1", "postgres2", "postgres3")
 PATRONICTL = ("patronictl", "--config-file", "/etc/patroni/patroni.yml")
 
 
+def in_a_running_member(*command: str) -> str:
+    """Run a command in the first Postgres member whose container runs (any may be
+    down in a drill); its output."""
+    for member in POSTGRES_MEMBERS:
+        result = compose("exec", "-T", member, *command, check=False)
+        if result.returncode == 0:
+            return result.stdout.strip()
+        if "is not running" not in result.stderr:
+            raise ComposeError(result.returncode, result.args, result.stdout, result.stderr)
+    raise AssertionError("no Postgres member container is running")
+
+
 def postgres_members() -> dict[str, dict[str, Any]]:
     """Member name -> Patroni's view of it (Role: Leader, Quorum Standby...; State;
-    TL: timeline; Lag in MB), asked of the first member that answers."""
-    for member in POSTGRES_MEMBERS:
-        listed = compose("exec", "-T", member, *PATRONICTL, "list", "--format", "json", check=False)
-        if listed.returncode == 0:
-            return {row["Member"]: row for row in json.loads(listed.stdout)}
-    raise AssertionError("no Postgres member answers patronictl")
+    TL: timeline; Lag in MB)."""
+    listed = in_a_running_member(*PATRONICTL, "list", "--format", "json")
+    return {row["Member"]: row for row in json.loads(listed)}
 
 
 def primary() -> str:
@@ -199,13 +208,7 @@ def psql(sql: str, member: str | None = None) -> str:
     if member is not None:
         return compose("exec", "-T", member, "sh", "-c", command, sql).stdout.strip()
     through_the_write_pool = f'PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" {command} -h db-lb -p 9002'
-    for running in POSTGRES_MEMBERS:
-        result = compose("exec", "-T", running, "sh", "-c", through_the_write_pool, sql, check=False)
-        if result.returncode == 0:
-            return result.stdout.strip()
-        if "is not running" not in result.stderr:
-            raise ComposeError(result.returncode, result.args, result.stdout, result.stderr)
-    raise AssertionError("no Postgres member container is running")
+    return in_a_running_member("sh", "-c", through_the_write_pool, sql)
 
 
 # The fan-out (jobs.tasks.fanout): a story reaches the timeline of each follower of its author.

@@ -29,9 +29,8 @@ reads that would fill a cache included (`fresh_alias`); none of them fills it
 (`caching_allowed`), since a replica may be a moment behind. For a few seconds after,
 this process's GETs start that way, without trying the primary first. When the read
 pool fails too, the GET waits a moment and tries it once more (a member may be back in
-the pool a moment before it can answer). A write that
-finds no primary, or a GET that finds no database at all, is a 503 with a reason
-and a Retry-After.
+the pool a moment before it can answer). A write that finds no primary, or a GET that
+finds no database at all, is a 503 with a reason and a Retry-After.
 """
 
 import contextlib
@@ -126,7 +125,7 @@ def has_replayed(position: int) -> bool:
 class _Reads:
     """The read policy of the request being served."""
 
-    safe: bool  # a GET or a HEAD: it writes nothing
+    safe: bool  # a GET, a HEAD or a write of no row (rowless): safe to run again
     replica_allowed: bool
     read_after: int | None = None
     decided: bool | None = None  # whether this request reads the replica, once asked
